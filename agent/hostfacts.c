@@ -1,0 +1,1 @@
+/* hostfacts.c: not written yet. */

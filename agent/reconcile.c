@@ -1,0 +1,1 @@
+/* reconcile.c: not written yet. */

@@ -1,0 +1,1 @@
+/* eventstream.c: not written yet. */

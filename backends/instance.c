@@ -1,0 +1,1 @@
+/* instance.c: not written yet. */

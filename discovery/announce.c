@@ -1,0 +1,1 @@
+/* announce.c: not written yet. */

@@ -1,0 +1,1 @@
+/* evpoll.c: not written yet. */

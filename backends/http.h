@@ -20,7 +20,8 @@ struct http_request;
  * Called once when a request ends.  result is 0 when an HTTP response was
  * received (status holds its code, maybe 404 or 500), or a negative errno:
  * -ECONNREFUSED/-ENOENT (nothing listens at the socket), -ETIMEDOUT,
- * -EMSGSIZE (body over the cap), -EIO (anything else; see
+ * -EMSGSIZE (body or headers over their cap), -ECANCELED (a data or
+ * headers callback asked to stop), -EIO (anything else; see
  * http_request_error()).  For a buffered request body/len are the whole
  * body (NUL-terminated); for a stream they are NULL/0.  The request is
  * freed by http after the callback returns.
@@ -30,6 +31,13 @@ typedef void	(*http_done_cb)(struct http_request *req, int result, long status,
 /* A slice of a stream's body.  Return 0 to go on, non-zero to abort it. */
 typedef int	(*http_data_cb)(struct http_request *req, const char *buf,
 	    size_t len, void *arg);
+
+/*
+ * The final response's status line and headers have all arrived (for a
+ * stream: it is established).  Return 0 to go on, non-zero to abort.
+ */
+typedef int	(*http_headers_cb)(struct http_request *req, long status,
+	    void *arg);
 
 struct http *http_new(struct event_base *base);
 /* Cancels every request still running (no callbacks) and frees. */
@@ -49,6 +57,13 @@ struct http_request *http_stream(struct http *http, const char *socket_path,
 	    void *arg);
 
 /*
+ * Adds a headers callback to a request just made (before the event loop
+ * runs again); http_request_header() works inside it.
+ */
+void	http_request_set_headers_cb(struct http_request *req,
+	    http_headers_cb cb);
+
+/*
  * A response header's value (name is case-insensitive), or NULL.  Valid
  * in data_cb and done_cb.
  */
@@ -57,7 +72,8 @@ const char *http_request_header(struct http_request *req, const char *name);
 const char *http_request_error(struct http_request *req);
 /*
  * Ends a request; its done_cb is not called.  Safe from inside any of its
- * own callbacks and from other requests' callbacks.
+ * own callbacks and from other requests' callbacks.  Inside a done_cb,
+ * cancelling the request being reported does nothing.
  */
 void	http_cancel(struct http_request *req);
 

@@ -310,6 +310,14 @@ engine_reason(char *buf, size_t len, const char *what, struct http_request *req,
 		snprintf(buf, len, "%s: HTTP %ld", what, status);
 		return;
 	}
+	if (result == -ENOENT) {
+		snprintf(buf, len, "%s: no socket there", what);
+		return;
+	}
+	if (result == -ECONNREFUSED) {
+		snprintf(buf, len, "%s: connection refused", what);
+		return;
+	}
 	detail = req != NULL ? http_request_error(req) : "";
 	if (detail != NULL && *detail != '\0')
 		snprintf(

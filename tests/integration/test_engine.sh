@@ -1,0 +1,269 @@
+#!/bin/bash
+# test_engine: the engine connection (backends/engine.c, backends/http.c)
+# against a private, real dockerd: probe_engine prints one line per
+# callback and we check them as containers start, stop, pause, and as
+# dockerd itself is killed and started again.
+#
+# Needs root, dockerd, docker, busybox-static.  It fails (never skips)
+# when it cannot run.  Everything it starts lives under one temp dir
+# (/tmp/pl-engine-*) and is ended by pid.
+
+set -u
+
+fail() {
+	echo "FAIL: $*" >&2
+	if [ -n "${DIR:-}" ] && [ -f "$DIR/probe.out" ]; then
+		echo "--- probe output" >&2
+		tail -n 40 "$DIR/probe.out" >&2
+		echo "--- probe log" >&2
+		tail -n 40 "$DIR/probe.err" >&2
+	fi
+	exit 1
+}
+
+[ "$(id -u)" = 0 ] || fail "needs root"
+for cmd in dockerd docker setsid; do
+	command -v "$cmd" >/dev/null || fail "$cmd not installed"
+done
+[ -x /bin/busybox ] || fail "busybox-static not installed"
+PROBE=${PROBE_DIR:-$(dirname "$0")}/probe_engine
+[ -x "$PROBE" ] || fail "no probe_engine at $PROBE (build first)"
+
+# Stops a dockerd we started (by its pidfile) and waits for it to go.
+stop_dockerd() {
+	local pidfile=$1 pid i
+	[ -f "$pidfile" ] || return 0
+	pid=$(cat "$pidfile" 2>/dev/null) || return 0
+	[ -n "$pid" ] || return 0
+	# Only ever a dockerd whose pidfile is ours.
+	if [ "$(ps -p "$pid" -o comm= 2>/dev/null)" = dockerd ]; then
+		# dockerd gives each container 10 s to stop before SIGKILL.
+		kill "$pid" 2>/dev/null
+		for i in $(seq 300); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -9 "$pid" 2>/dev/null
+	fi
+	rm -f "$pidfile"
+}
+
+# Removes one of our temp dirs: its dockerd, containers' shims, mounts.
+clean_dir() {
+	local d=$1 m
+	[ -d "$d" ] || return 0
+	stop_dockerd "$d/docker.pid"
+	if [ -f "$d/probe.pid" ]; then
+		m=$(cat "$d/probe.pid")
+		if [ "$(ps -p "$m" -o comm= 2>/dev/null)" = probe_engine ]; then
+			kill "$m" 2>/dev/null
+		fi
+	fi
+	# Shims of containers that outlived a killed dockerd.
+	for m in $(pgrep -f "containerd-shim.*$d" 2>/dev/null); do
+		kill -9 "$m" 2>/dev/null
+	done
+	awk -v d="$d" 'index($2, d) == 1 { print $2 }' /proc/mounts |
+	    sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
+	rm -rf "$d"
+}
+
+# Leftovers of a run that crashed.
+for old in /tmp/pl-engine-*; do
+	[ -d "$old" ] && clean_dir "$old"
+done
+
+DIR=$(mktemp -d /tmp/pl-engine-XXXX) || fail "mktemp"
+SOCK=$DIR/docker.sock
+PROBE_PID=
+
+cleanup() {
+	if [ -n "$PROBE_PID" ]; then
+		kill "$PROBE_PID" 2>/dev/null
+		wait "$PROBE_PID" 2>/dev/null
+	fi
+	if [ -S "$SOCK" ]; then
+		for c in $(docker -H "unix://$SOCK" ps -aq 2>/dev/null); do
+			docker -H "unix://$SOCK" rm -f "$c" >/dev/null 2>&1
+		done
+	fi
+	# ENGINE_TEST_LOGS=dir keeps the probe's output for a look afterwards.
+	if [ -n "${ENGINE_TEST_LOGS:-}" ]; then
+		mkdir -p "$ENGINE_TEST_LOGS"
+		cp "$DIR"/probe.out "$DIR"/probe.err "$DIR"/dockerd.log \
+		    "$ENGINE_TEST_LOGS"/ 2>/dev/null
+	fi
+	clean_dir "$DIR"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+start_dockerd() {
+	local i
+	# Started in a subshell so bash does not report it as a killed job.
+	(setsid dockerd --host "unix://$SOCK" --data-root "$DIR/data" \
+	    --exec-root "$DIR/exec" --pidfile "$DIR/docker.pid" \
+	    --default-ulimit nofile=1024:1024 \
+	    >>"$DIR/dockerd.log" 2>&1 </dev/null &)
+	for i in $(seq 300); do
+		docker -H "unix://$SOCK" version >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	tail -n 20 "$DIR/dockerd.log" >&2
+	fail "dockerd did not come up"
+}
+
+D() {
+	docker -H "unix://$SOCK" "$@"
+}
+
+# Waits until probe.out has a line matching the regex $1 after line $2.
+wait_line() {
+	local re=$1 from=${2:-0} t=${3:-20} i
+	for i in $(seq $((t * 10))); do
+		if tail -n +$((from + 1)) "$DIR/probe.out" | grep -Eq -- "$re"; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	fail "no line /$re/ within $t s (after line $from)"
+}
+
+# Fails if a line matching $1 appears after line $2 within $3 s.
+no_line() {
+	local re=$1 from=$2 t=$3
+	sleep "$t"
+	if tail -n +$((from + 1)) "$DIR/probe.out" | grep -Eq -- "$re"; then
+		fail "unexpected line /$re/"
+	fi
+}
+
+mark() {
+	wc -l <"$DIR/probe.out"
+}
+
+start_dockerd
+
+# The test image: busybox-static alone.
+mkdir -p "$DIR/img/bin"
+cp /bin/busybox "$DIR/img/bin/busybox"
+for l in sh httpd sleep; do ln -s busybox "$DIR/img/bin/$l"; done
+tar -C "$DIR/img" -cf "$DIR/img.tar" . || fail "tar"
+D import "$DIR/img.tar" pl-engine-bb >/dev/null || fail "docker import"
+
+# A container already running before the probe starts.
+early=$(D run -d --name pl-early -p 18001:80 pl-engine-bb \
+    /bin/busybox httpd -f -p 80) || fail "docker run pl-early"
+
+"$PROBE" -d "$SOCK" >"$DIR/probe.out" 2>"$DIR/probe.err" &
+PROBE_PID=$!
+echo "$PROBE_PID" >"$DIR/probe.pid"
+
+wait_line '^sync end$'
+# The early one was reported inside the first sync bracket.
+awk '/^sync begin$/ { inside = 1 } /^sync end$/ { exit }
+    inside && $1 == "container" && $2 == "'"$early"'" { found = 1 }
+    END { exit !found }' "$DIR/probe.out" ||
+    fail "running container not reported between sync begin and end"
+grep -Eq '^engine docker 1\.[0-9]+ ' "$DIR/probe.out" ||
+    fail "engine not detected as docker"
+wait_line '^state STREAMING$'
+echo "ok: early container reported in the sync, engine is docker"
+
+# docker run -> container line (running).
+m=$(mark)
+web=$(D run -d --name pl-web -p 18002:80 pl-engine-bb \
+    /bin/busybox httpd -f -p 80) || fail "docker run pl-web"
+wait_line "^container $web pl-web running" "$m" 10
+echo "ok: docker run reported"
+
+# pause -> gone; unpause -> container again.
+m=$(mark)
+D pause pl-web >/dev/null || fail "docker pause"
+wait_line "^gone $web$" "$m" 10
+m=$(mark)
+D unpause pl-web >/dev/null || fail "docker unpause"
+wait_line "^container $web pl-web running" "$m" 10
+echo "ok: pause and unpause"
+
+# docker kill -s HUP does not stop httpd: no gone.
+m=$(mark)
+D kill -s HUP pl-web >/dev/null || fail "docker kill -s HUP"
+no_line "^gone $web$" "$m" 1
+echo "ok: kill alone changes nothing"
+
+# rename -> re-inspected under the new name.
+m=$(mark)
+D rename pl-web pl-web2 >/dev/null || fail "docker rename"
+wait_line "^container $web pl-web2 running" "$m" 10
+echo "ok: rename"
+
+# docker stop -> gone.
+m=$(mark)
+D stop -t 1 pl-web2 >/dev/null || fail "docker stop"
+wait_line "^gone $web$" "$m" 15
+echo "ok: docker stop reported gone"
+
+# A burst: start and stop several at once; the final truth wins.
+m=$(mark)
+ids=
+for i in 1 2 3 4 5; do
+	ids="$ids $(D run -d --name pl-burst$i pl-engine-bb /bin/busybox sleep 600)"
+done
+for id in $ids; do
+	wait_line "^container $id pl-burst[0-9] running" "$m" 15
+done
+m=$(mark)
+D rm -f $ids >/dev/null || fail "docker rm -f"
+for id in $ids; do
+	wait_line "^gone $id$" "$m" 15
+done
+echo "ok: burst of 5 started and removed"
+
+# dockerd killed and started again: BACKOFF, then a new sync bracket.
+m=$(mark)
+D rm -f pl-web2 >/dev/null
+stop_dockerd "$DIR/docker.pid"
+wait_line '^state BACKOFF$' "$m" 10
+grep -q 'retrying in' "$DIR/probe.err" || fail "no 'retrying in' log line"
+sleep 1
+m2=$(mark)
+start_dockerd
+wait_line '^sync begin$' "$m2" 40
+wait_line '^sync end$' "$m2" 20
+wait_line '^state STREAMING$' "$m2" 10
+# The early container (no restart policy) did not survive: it is not
+# reported running after the restart, so the owner's sweep drops it.
+if tail -n +$((m2 + 1)) "$DIR/probe.out" |
+    grep -Eq "^container $early pl-early running"; then
+	fail "container that did not survive reported running"
+fi
+echo "ok: dockerd restart -> BACKOFF, resync with sync begin/end"
+
+# After the restart, events still flow.
+m=$(mark)
+late=$(D run -d --name pl-late pl-engine-bb /bin/busybox sleep 600) ||
+    fail "docker run pl-late"
+wait_line "^container $late pl-late running" "$m" 10
+m=$(mark)
+D rm -f pl-late >/dev/null
+wait_line "^gone $late$" "$m" 10
+echo "ok: events after reconnect"
+
+# SIGHUP: engine_resync, a full new sync bracket.
+m=$(mark)
+kill -HUP "$PROBE_PID"
+wait_line '^sync begin$' "$m" 10
+wait_line '^sync end$' "$m" 10
+echo "ok: resync"
+
+kill "$PROBE_PID"
+wait "$PROBE_PID"
+rc=$?
+PROBE_PID=
+[ "$rc" = 0 ] || fail "probe exited with $rc"
+grep -q '^exit$' "$DIR/probe.out" || fail "probe did not exit cleanly"
+if grep -q 'ERROR: AddressSanitizer\|runtime error' "$DIR/probe.err"; then
+	fail "sanitizer report"
+fi
+echo "PASS: test_engine"

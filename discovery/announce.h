@@ -49,6 +49,13 @@ struct announce_service {
 	size_t	  nsubtypes;
 	int	  ifindex;	/* ANNOUNCE_IF_ANY or one interface */
 	char	 *host;		/* NULL: this host; else "name.local" (container-address mode) */
+	/*
+	 * 0: reachable over IPv4 and IPv6.  AF_INET or AF_INET6: the port
+	 * is bound for that family only (a lone 0.0.0.0 or :: binding, or
+	 * IPv4/IPv6 bindings with different ephemeral host ports), so a
+	 * publisher may restrict the service to that protocol.
+	 */
+	int	  family;
 };
 
 /* An A/AAAA record: "name.local" -> addr on ifindex. */

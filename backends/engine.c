@@ -897,6 +897,7 @@ engine_subscribe(struct engine *e)
 	else
 		snprintf(path, sizeof path, "%s/events?%s", e->prefix,
 		    ENGINE_EVENTS_FILTER);
+	log_debug("%s (%s): GET %s", engine_name(e), e->socket, path);
 	e->events = http_stream(e->http, e->socket, path, engine_events_data,
 	    engine_events_done, e);
 	if (e->events == NULL) {

@@ -11,6 +11,11 @@
  *
  * Logs go to stderr (debug level with -d).  SIGTERM/SIGINT end it cleanly
  * (so ASan sees every free), SIGHUP calls engine_resync().
+ *
+ * -x WHERE frees the engine from inside one of its own callbacks (the
+ * first "sync-begin", "sync-end", "container", "gone" or "listing" state)
+ * and exits: engine_free must be safe there.  "-r container" calls
+ * engine_resync() from inside the first container callback instead.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -29,7 +34,28 @@ struct probe {
 	struct event_base *base;
 	struct engine *engine;
 	enum engine_state last;
+	const char *free_at;
+	const char *resync_at;
 };
+
+/* Does what -x/-r asked when the callback named where runs. */
+static void
+probe_hook(struct probe *p, const char *where)
+{
+	if (p->resync_at != NULL && strcmp(p->resync_at, where) == 0) {
+		p->resync_at = NULL;
+		printf("resync inside %s\n", where);
+		engine_resync(p->engine);
+		return;
+	}
+	if (p->free_at == NULL || strcmp(p->free_at, where) != 0 ||
+	    p->engine == NULL)
+		return;
+	engine_free(p->engine);
+	p->engine = NULL;
+	printf("freed inside %s\n", where);
+	event_base_loopbreak(p->base);
+}
 
 static void
 probe_container(struct engine *e, struct instance *inst, void *arg)
@@ -38,18 +64,21 @@ probe_container(struct engine *e, struct instance *inst, void *arg)
 	    inst->name != NULL ? inst->name : "-",
 	    instance_state_name(inst->state), inst->engine);
 	instance_free(inst);
+	probe_hook(arg, "container");
 }
 
 static void
 probe_gone(struct engine *e, const char *id, void *arg)
 {
 	printf("gone %s\n", id);
+	probe_hook(arg, "gone");
 }
 
 static void
 probe_sync(struct engine *e, enum engine_sync phase, void *arg)
 {
 	printf("sync %s\n", phase == ENGINE_SYNC_BEGIN ? "begin" : "end");
+	probe_hook(arg, phase == ENGINE_SYNC_BEGIN ? "sync-begin" : "sync-end");
 }
 
 static void
@@ -63,6 +92,8 @@ probe_state(struct engine *e, enum engine_state state, void *arg)
 		    engine_api_version(e) != NULL ? engine_api_version(e) : "-",
 		    engine_id(e) != NULL ? engine_id(e) : "-");
 	p->last = state;
+	if (state == ENGINE_LISTING)
+		probe_hook(p, "listing");
 }
 
 static void
@@ -71,7 +102,8 @@ probe_signal(evutil_socket_t sig, short what, void *arg)
 	struct probe *p = arg;
 
 	if (sig == SIGHUP) {
-		engine_resync(p->engine);
+		if (p->engine != NULL)
+			engine_resync(p->engine);
 		return;
 	}
 	event_base_loopbreak(p->base);
@@ -90,18 +122,25 @@ main(int argc, char **argv)
 	struct event *sigs[3];
 	int sig[3] = {SIGTERM, SIGINT, SIGHUP};
 	struct http *http;
-	const char *path;
-	int i, debug = 0;
+	int i, c, debug = 0;
 
-	if (argc == 3 && strcmp(argv[1], "-d") == 0) {
-		debug = 1;
-		path = argv[2];
-	} else if (argc == 2)
-		path = argv[1];
-	else {
-		fprintf(stderr, "usage: probe_engine [-d] SOCKET\n");
-		return 2;
+	while ((c = getopt(argc, argv, "dr:x:")) != -1) {
+		switch (c) {
+		case 'd':
+			debug = 1;
+			break;
+		case 'r':
+			p.resync_at = optarg;
+			break;
+		case 'x':
+			p.free_at = optarg;
+			break;
+		default:
+			goto usage;
+		}
 	}
+	if (optind != argc - 1)
+		goto usage;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	log_init(debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
 
@@ -109,7 +148,7 @@ main(int argc, char **argv)
 	http = http_new(p.base);
 	if (p.base == NULL || http == NULL)
 		fatalx("out of memory");
-	p.engine = engine_new(p.base, http, path, &cbs, &p);
+	p.engine = engine_new(p.base, http, argv[optind], &cbs, &p);
 	if (p.engine == NULL)
 		fatalx("out of memory");
 	for (i = 0; i < 3; i++) {
@@ -128,4 +167,8 @@ main(int argc, char **argv)
 	event_base_free(p.base);
 	printf("exit\n");
 	return 0;
+
+usage:
+	fprintf(stderr, "usage: probe_engine [-d] [-r|-x WHERE] SOCKET\n");
+	return 2;
 }

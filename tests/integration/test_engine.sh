@@ -198,6 +198,48 @@ D rename pl-web pl-web2 >/dev/null || fail "docker rename"
 wait_line "^container $web pl-web2 running" "$m" 10
 echo "ok: rename"
 
+# engine_free from inside each kind of callback, and engine_resync from
+# inside one: the probe must end cleanly (ASan builds report misuse).
+for where in listing sync-begin sync-end container; do
+	timeout 20 "$PROBE" -x "$where" "$SOCK" >"$DIR/x.out" 2>"$DIR/x.err" ||
+	    fail "probe -x $where exited with $?: $(tail -n 5 "$DIR/x.err")"
+	grep -q "^freed inside $where\$" "$DIR/x.out" ||
+	    fail "probe -x $where: engine not freed inside $where"
+	grep -q 'Sanitizer\|runtime error' "$DIR/x.err" &&
+	    fail "probe -x $where: sanitizer report"
+done
+"$PROBE" -x gone "$SOCK" >"$DIR/x.out" 2>"$DIR/x.err" &
+xpid=$!
+for i in $(seq 100); do
+	grep -q '^state STREAMING$' "$DIR/x.out" && break
+	sleep 0.1
+done
+D pause pl-web2 >/dev/null || fail "docker pause"
+for i in $(seq 100); do
+	kill -0 "$xpid" 2>/dev/null || break
+	sleep 0.1
+done
+kill "$xpid" 2>/dev/null
+wait "$xpid" || fail "probe -x gone exited with an error"
+grep -q '^freed inside gone$' "$DIR/x.out" || fail "probe -x gone: not freed"
+D unpause pl-web2 >/dev/null || fail "docker unpause"
+timeout 20 "$PROBE" -r container "$SOCK" >"$DIR/x.out" 2>"$DIR/x.err" &
+xpid=$!
+for i in $(seq 100); do
+	[ "$(grep -c '^sync end$' "$DIR/x.out")" -ge 1 ] &&
+	    grep -q '^resync inside container$' "$DIR/x.out" && break
+	sleep 0.1
+done
+sleep 0.5
+kill "$xpid" 2>/dev/null
+wait "$xpid"
+grep -q '^resync inside container$' "$DIR/x.out" ||
+    fail "probe -r container: no resync"
+[ "$(grep -c '^sync begin$' "$DIR/x.out")" -ge 2 ] ||
+    fail "probe -r container: no second sync after the resync"
+grep -q '^exit$' "$DIR/x.out" || fail "probe -r container did not exit cleanly"
+echo "ok: engine_free and engine_resync from inside callbacks"
+
 # docker stop -> gone.
 m=$(mark)
 D stop -t 1 pl-web2 >/dev/null || fail "docker stop"

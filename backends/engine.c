@@ -126,7 +126,7 @@ struct engine {
 	unsigned gen; /* moves on every drop */
 };
 
-static void engine_connect(struct engine *);
+static void engine_connect(struct engine *, const char *);
 static void engine_backoff(struct engine *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
 static void engine_schedule(struct engine *);
@@ -364,7 +364,7 @@ engine_backoff_cb(evutil_socket_t fd, short what, void *arg)
 	struct engine *e = arg;
 
 	engine_hold(e);
-	engine_connect(e);
+	engine_connect(e, NULL);
 	engine_release(e);
 }
 
@@ -743,8 +743,8 @@ engine_events_done(struct http_request *req, int result, long status,
 	else if (result == 0 && status == 200)
 		snprintf(reason, sizeof reason, "events stream ended");
 	else
-		engine_reason(
-		    reason, sizeof reason, "events", req, result, status);
+		engine_reason(reason, sizeof reason, "events stream lost", req,
+		    result, status);
 	engine_backoff(e, "%s", reason);
 	engine_release(e);
 }
@@ -1022,11 +1022,11 @@ out:
 }
 
 static void
-engine_connect(struct engine *e)
+engine_connect(struct engine *e, const char *why)
 {
 	unsigned gen = e->gen;
 
-	engine_enter_state(e, ENGINE_CONNECTING, NULL);
+	engine_enter_state(e, ENGINE_CONNECTING, why);
 	if (engine_gone_away(e, gen))
 		return;
 	e->req = http_get(e->http, e->socket, "/_ping", ENGINE_SMALL_CAP,
@@ -1068,7 +1068,7 @@ engine_start(struct engine *e)
 	if (e->state != ENGINE_DISCONNECTED)
 		return -EALREADY;
 	engine_hold(e);
-	engine_connect(e);
+	engine_connect(e, NULL);
 	engine_release(e);
 	return 0;
 }
@@ -1083,7 +1083,7 @@ engine_resync(struct engine *e)
 	e->attempts = 0;
 	/* A full resync lists everything anyway: no replay wanted. */
 	e->seen_events = false;
-	engine_connect(e);
+	engine_connect(e, "resync");
 	engine_release(e);
 }
 

@@ -1873,7 +1873,8 @@ announce_build(struct announce_ctx *c)
 	}
 
 	announce_env_services(c);
-	announce_main_services(c, sels, nsels, v != NULL);
+	/* A port list with no valid entry is unset, as any invalid label. */
+	announce_main_services(c, sels, nsels, nsels > 0);
 	for (i = 0; i < nids && c->error == 0; i++)
 		announce_id_service(c, ids[i]);
 	for (i = 0; i < nids; i++)
@@ -1883,7 +1884,7 @@ announce_build(struct announce_ctx *c)
 
 	announce_addresses(c);
 	if (c->error == 0 && c->nsvcs == 0 && c->a->naddresses == 0 &&
-	    c->ncands == 0 && c->nspecs == 0 && nids == 0 && v == NULL)
+	    c->ncands == 0 && c->nspecs == 0 && nids == 0 && nsels == 0)
 		announce_skip(
 		    c, "container", "nothing to announce: no published port");
 }

@@ -29,7 +29,7 @@ second network namespace, so that it sees only what went on the wire:
 TYPE is _svc._tcp, with or without ".local.".  Instance names are
 compared exactly (case-sensitively).  --interface IP (before the command,
 repeatable) chooses the interfaces; default: every non-loopback IPv4
-address of the namespace.  Timings go to stderr as "elapsed=S".
+address of the namespace.  --verbose prints timings on stderr.
 """
 
 import argparse
@@ -53,6 +53,7 @@ except ImportError as e:  # pragma: no cover
     sys.exit(2)
 
 POLL = 0.1
+VERBOSE = False
 
 
 def full_type(t):
@@ -227,7 +228,8 @@ def out(obj):
 
 
 def elapsed(t0):
-    sys.stderr.write("elapsed=%.2f\n" % (time.monotonic() - t0))
+    if VERBOSE:
+        sys.stderr.write("elapsed=%.2f\n" % (time.monotonic() - t0))
 
 
 def cmd_browse(zc, args):
@@ -374,6 +376,8 @@ def cmd_watch(zc, args):
 def main(argv):
     p = argparse.ArgumentParser(prog="mdns_browse.py",
                                 description=__doc__.split("\n\n")[0])
+    p.add_argument("--verbose", action="store_true",
+                   help="print timings (elapsed=S) on stderr")
     p.add_argument("--interface", action="append",
                    help="IPv4 address of an interface to use (repeatable)")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -414,6 +418,8 @@ def main(argv):
     t.add_argument("--timeout", type=float, default=10.0)
 
     args = p.parse_args(argv)
+    global VERBOSE
+    VERBOSE = args.verbose
     zc = make_zc(args)
     try:
         return {"browse": cmd_browse, "wait": cmd_wait, "gone": cmd_gone,

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# portlight's whole test suite, from nothing but a Debian 12 machine and
+# root: installs what it needs with apt-get, then
+#   1. build/       -DPORTLIGHT_WERROR=ON                     ctest (all)
+#   2. build-asan/  -DPORTLIGHT_SANITIZE=ON -DPORTLIGHT_WERROR=ON ctest (all)
+#   3. build-fuzz/  CC=clang -DPORTLIGHT_FUZZ=ON              ctest -L fuzz
+# Every stage runs even when an earlier one failed; the exit status is
+# non-zero if any failed, and the last line says which.
+#
+#   bash tests/run.sh            (from any folder; needs root)
+# Environment: PORTLIGHT_NO_APT=1 skips apt-get (packages already there);
+# PORTLIGHT_BUILD_PREFIX=build-x builds in build-x, build-x-asan, ...;
+# PORTLIGHT_STAGES="build asan fuzz" chooses stages.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+PREFIX=${PORTLIGHT_BUILD_PREFIX:-build}
+STAGES=${PORTLIGHT_STAGES:-build asan fuzz}
+JOBS=$(nproc 2>/dev/null || echo 2)
+T0=$SECONDS
+
+say() {
+	printf '\n=== run.sh: %s\n' "$*"
+}
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "run.sh: needs root (apt-get, network namespaces, dockerd, avahi-daemon); run: sudo bash tests/run.sh" >&2
+	exit 1
+fi
+
+# Build, unit, integration and fuzz dependencies.  Recommends are left
+# out; what the tests need of them is named here.
+PACKAGES=(
+	build-essential cmake pkg-config gcc clang libclang-rt-14-dev
+	libcurl4-openssl-dev libjson-c-dev libevent-dev libavahi-client-dev
+	libcmocka-dev valgrind
+	docker.io containerd runc tini iptables
+	podman golang-github-containers-common containernetworking-plugins
+	conmon uidmap slirp4netns
+	avahi-daemon avahi-utils dbus
+	python3 python3-zeroconf busybox-static iproute2 util-linux curl
+	ca-certificates
+)
+
+if [ -z "${PORTLIGHT_NO_APT:-}" ]; then
+	say "installing packages with apt-get"
+	export DEBIAN_FRONTEND=noninteractive
+	apt_opts=(-q -y -o DPkg::Lock::Timeout=600 -o Dpkg::Options::=--force-confold)
+	apt-get "${apt_opts[@]}" update </dev/null
+	apt-get "${apt_opts[@]}" install --no-install-recommends \
+		"${PACKAGES[@]}" </dev/null
+fi
+
+declare -A result
+declare -A took
+failed=()
+
+# stage NAME COMMAND...: run one stage, remember how it went.
+stage() {
+	local name=$1 t=$SECONDS rc=0
+	shift
+	say "stage $name: $*"
+	"$@" || rc=$?
+	took[$name]=$((SECONDS - t))
+	if [ "$rc" -eq 0 ]; then
+		result[$name]=ok
+	else
+		result[$name]="FAILED ($rc)"
+		failed+=("$name")
+	fi
+	say "stage $name: ${result[$name]} in ${took[$name]} s"
+}
+
+configure_build() {
+	local dir=$1
+	shift
+	cmake -S "$ROOT" -B "$dir" "$@" &&
+		cmake --build "$dir" -j "$JOBS"
+}
+
+run_ctest() {
+	local dir=$1
+	shift
+	ctest --test-dir "$dir" --output-on-failure -j "$JOBS" "$@"
+}
+
+stage_build() {
+	configure_build "$PREFIX" -DPORTLIGHT_WERROR=ON &&
+		run_ctest "$PREFIX"
+}
+
+stage_asan() {
+	# Leak checking on; UBSan reports with a stack (the build already
+	# makes every finding fatal).
+	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
+		UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
+		configure_build "$PREFIX-asan" -DPORTLIGHT_SANITIZE=ON \
+		-DPORTLIGHT_WERROR=ON &&
+		ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
+			UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
+			run_ctest "$PREFIX-asan"
+}
+
+stage_fuzz() {
+	CC=clang configure_build "$PREFIX-fuzz" -DPORTLIGHT_FUZZ=ON \
+		-DPORTLIGHT_INTEGRATION=OFF &&
+		run_ctest "$PREFIX-fuzz" -L fuzz
+}
+
+for s in $STAGES; do
+	case $s in
+	build) stage build stage_build ;;
+	asan) stage asan stage_asan ;;
+	fuzz)
+		if command -v clang >/dev/null 2>&1; then
+			stage fuzz stage_fuzz
+		else
+			say "clang not found: fuzz targets not built"
+			result[fuzz]="not run (no clang)"
+			took[fuzz]=0
+		fi
+		;;
+	*)
+		echo "run.sh: unknown stage '$s' (build, asan, fuzz)" >&2
+		exit 2
+		;;
+	esac
+done
+
+summary=""
+for s in $STAGES; do
+	summary+="$s: ${result[$s]:-not run} (${took[$s]:-0} s); "
+done
+if [ "${#failed[@]}" -ne 0 ]; then
+	echo "run.sh: FAILED: ${failed[*]} -- ${summary}total $((SECONDS - T0)) s"
+	exit 1
+fi
+echo "run.sh: PASSED -- ${summary}total $((SECONDS - T0)) s"

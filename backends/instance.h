@@ -111,6 +111,15 @@ const char *instance_env(const struct instance *inst, const char *key);
 int	instance_set_network_driver(struct instance *inst, const char *name,
 	    const char *driver);
 
+/*
+ * Sets the Podman pod (copied; NULL or "" clears it) and whether this is
+ * its infra container.  Podman's Docker-compatible inspect has no pod
+ * fields (only the libpod inspect has Pod and IsInfra, which
+ * instance_from_inspect reads), so the engine fills them from the libpod
+ * API or from the podId attribute of the container's events.
+ */
+int	instance_set_pod(struct instance *inst, const char *pod, bool infra);
+
 const char *instance_state_name(enum instance_state state);
 const char *instance_health_name(enum instance_health health);
 const char *instance_proto_name(enum instance_proto proto);

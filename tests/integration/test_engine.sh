@@ -68,12 +68,21 @@ clean_dir() {
 	rm -rf "$d"
 }
 
-# Leftovers of a run that crashed.
+# Leftovers of a run that crashed: only dirs whose owner is dead (another
+# run of this test may be going on), and not one just being made.
 for old in /tmp/pl-engine-*; do
-	[ -d "$old" ] && clean_dir "$old"
+	[ -d "$old" ] || continue
+	owner=$(cat "$old/owner" 2>/dev/null)
+	if [ -n "$owner" ]; then
+		kill -0 "$owner" 2>/dev/null && continue
+	elif [ -n "$(find "$old" -maxdepth 0 -mmin -1)" ]; then
+		continue
+	fi
+	clean_dir "$old"
 done
 
 DIR=$(mktemp -d /tmp/pl-engine-XXXX) || fail "mktemp"
+echo $$ >"$DIR/owner"
 SOCK=$DIR/docker.sock
 PROBE_PID=
 

@@ -399,7 +399,11 @@ announce_optin(struct announce_ctx *c)
 		if (announce_traefik_local(c))
 			in = true;
 	}
-	if (c->host->all && announce_published(inst))
+	/*
+	 * A Podman pod's infra container holds the pod's ports for its
+	 * members, which report them as their own: --all announces those.
+	 */
+	if (c->host->all && announce_published(inst) && !inst->pod_infra)
 		in = true;
 	c->a->enabled = in && !out;
 }
@@ -947,7 +951,11 @@ announce_hports(struct announce_ctx *c, const struct announce_cand *cand,
 			out[n].ifindex = ifindex;
 			out[n].fam = fam;
 			n++;
-		}
+		} else
+			announce_skip(c, item,
+			    "more than %zu host ports: the others are not "
+			    "announced",
+			    max);
 	}
 	return (n);
 }

@@ -38,6 +38,7 @@ struct acase {
 	enum instance_state state; /* OTHER (0) means RUNNING here */
 	enum instance_health health;
 	bool rootless;
+	bool pod_infra;
 	bool all;
 	bool off; /* expect enabled == false */
 	const char *services[MAXV]; /* rendered, in order */
@@ -235,6 +236,7 @@ inst_from_case(const struct acase *t)
 		inst->state = t->state;
 	inst->health = t->health;
 	inst->rootless = t->rootless;
+	inst->pod_infra = t->pod_infra;
 	return inst;
 }
 
@@ -561,6 +563,16 @@ static const struct acase optin_cases[] = {
 	.ports = {"5432/tcp=0.0.0.0:5432"},
 	.all = true,
 	.services = {"web _postgresql._tcp 5432 fam=4"}},
+    {.what = "--all: not a pod's infra container",
+	.ports = {"80/tcp=:18150"},
+	.pod_infra = true,
+	.all = true,
+	.off = true},
+    {.what = "--all: a pod member with the pod's port",
+	.ports = {"80/tcp=:18150"},
+	.netmode = "container:73e23198896a",
+	.all = true,
+	.services = {"web _http._tcp 18150"}},
     {.what = "--all: nothing published, not announced",
 	.ports = {"80/tcp"},
 	.all = true,
@@ -1351,8 +1363,12 @@ test_hostile_structure(void **state)
 	free(inst->name);
 	inst->name = xstrdup("web");
 	assert_int_equal(announce_instance(inst, NULL, &a), 0);
-	/* Every distinct host port once (up to the per-port cap). */
-	assert_true(a->nservices >= 32);
+	/* Every distinct host port once, up to the cap, which is said. */
+	assert_int_equal(a->nservices, 32);
+	/* The NULL value of portlight.name reads as empty. */
+	assert_int_equal(a->nskips, 2);
+	assert_non_null(strstr(a->skips[0].reason, "empty name"));
+	assert_non_null(strstr(a->skips[1].reason, "more than 32 host ports"));
 	for (i = 1; i < a->nservices; i++)
 		assert_true(a->services[i - 1].port < a->services[i].port);
 	announcement_free(a);

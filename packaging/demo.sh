@@ -21,7 +21,11 @@ PORT=18290
 T=_http._tcp
 
 step() {
-	printf '\n\033[1m==> %s\033[0m\n' "$*"
+	if [ -t 1 ]; then
+		printf '\n\033[1m==> %s\033[0m\n' "$*"
+	else
+		printf '\n==> %s\n' "$*"
+	fi
 }
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -266,12 +266,48 @@ list_text_container(
 }
 
 static int
+list_item_cmp(const void *a, const void *b)
+{
+	const struct list_item *x = *(struct list_item *const *)a;
+	const struct list_item *y = *(struct list_item *const *)b;
+	int c;
+
+	if ((c = strcmp(x->inst->engine != NULL ? x->inst->engine : "",
+		 y->inst->engine != NULL ? y->inst->engine : "")) != 0)
+		return c;
+	if ((c = strcmp(x->inst->name != NULL ? x->inst->name : "",
+		 y->inst->name != NULL ? y->inst->name : "")) != 0)
+		return c;
+	return strcmp(x->inst->id, y->inst->id);
+}
+
+/* The items in a stable order: by engine, then by container name. */
+static struct list_item **
+list_sorted(struct list *l, size_t *n)
+{
+	struct list_item *it, **v;
+	size_t count = 0;
+
+	TAILQ_FOREACH(it, &l->items, entry)
+	count++;
+	if ((v = calloc(count + 1, sizeof *v)) == NULL)
+		return NULL;
+	count = 0;
+	TAILQ_FOREACH(it, &l->items, entry)
+	v[count++] = it;
+	qsort(v, count, sizeof *v, list_item_cmp);
+	*n = count;
+	return v;
+}
+
+static int
 list_print(struct list *l, const struct options *o)
 {
 	struct host_facts host;
-	struct list_item *it;
+	struct list_item **items;
 	struct announcement *a;
 	json_object *root = NULL, *containers = NULL;
+	size_t n, i;
 	int error;
 
 	if ((error = hostfacts_read(&host)) != 0) {
@@ -280,24 +316,29 @@ list_print(struct list *l, const struct options *o)
 		return 1;
 	}
 	host.all = o->all;
+	if ((items = list_sorted(l, &n)) == NULL) {
+		hostfacts_clear(&host);
+		log_error("out of memory");
+		return 1;
+	}
 	if (o->json) {
 		root = json_object_new_object();
 		containers = json_object_new_array();
 		json_object_object_add(root, "containers", containers);
 	}
-	TAILQ_FOREACH(it, &l->items, entry)
-	{
-		if (announce_instance(it->inst, &host, &a) != 0) {
+	for (i = 0; i < n; i++) {
+		if (announce_instance(items[i]->inst, &host, &a) != 0) {
 			log_error("out of memory");
 			break;
 		}
 		if (o->json)
 			json_object_array_add(
-			    containers, list_json_container(it->inst, a));
+			    containers, list_json_container(items[i]->inst, a));
 		else
-			list_text_container(stdout, it->inst, a);
+			list_text_container(stdout, items[i]->inst, a);
 		announcement_free(a);
 	}
+	free(items);
 	if (o->json) {
 		puts(json_object_to_json_string_ext(root,
 		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));

@@ -23,6 +23,9 @@ main(int argc, char **argv)
 		options_free(&o);
 		return 2;
 	}
+	/* list prints its answer on stdout: only trouble goes to stderr. */
+	if (o.command == OPTIONS_LIST && !o.log_level_given)
+		o.log_level = LOG_LEVEL_WARN;
 	log_init(o.log_level);
 	switch (o.command) {
 	case OPTIONS_HELP:

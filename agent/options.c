@@ -137,6 +137,7 @@ options_parse(
 			o->json = true;
 			break;
 		case 'l':
+			o->log_level_given = true;
 			if (log_level_parse(optarg, &o->log_level) != 0) {
 				return options_fail(err, errlen,
 				    "--log-level: \"%s\": expected error, "

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "announce.h"
+#include "fixture.h"
 #include "instance.h"
 
 #define MAXV 24
@@ -1375,6 +1376,243 @@ test_hostile_structure(void **state)
 	inst_free(inst);
 }
 
+/* -- From inspect JSON captured from the real engines ------------------- */
+
+/* The capture machine's view: its eth0 held 192.0.2.2 (see fixtures/README). */
+static struct host_addr cap_eth0_addrs[] = {
+    {AF_INET, "192.0.2.2"}, {AF_INET6, "fe80::2"}};
+static struct host_iface cap_ifaces[] = {
+    {"lo", 1, true, false, lo_addrs, 2},
+    {"eth0", 2, false, false, cap_eth0_addrs, 2},
+    {"docker0", 3, false, true, docker0_addrs, 1},
+};
+
+struct fcase {
+	const char *file;
+	const char *engine;
+	const char *net; /* a network whose driver the engine would look up */
+	const char *driver;
+	bool other_host; /* the test host, which does not hold 192.0.2.2 */
+	struct acase x; /* what, rootless, all, and the expectations */
+};
+
+#define CAPADDRS(n) n ".local 2 192.0.2.2", n ".local 2 fe80::2"
+
+static const struct fcase fixture_cases[] = {
+    {"docker-inspect-web.json", "docker",
+	.x = {.what = "docker web",
+	    .services = {"Shop _http._tcp 18100 txt=[path=/]"},
+	    .exact_skips = true}},
+    {"podman-inspect-web.json", "podman",
+	.x = {.what = "podman web",
+	    .services = {"Shop _http._tcp 18140 txt=[path=/]"},
+	    .exact_skips = true}},
+    {"podman-rootless-inspect-web.json", "podman",
+	.x = {.what = "rootless podman web",
+	    .rootless = true,
+	    .services = {"Mine _http._tcp 18160"},
+	    .exact_skips = true}},
+    {"docker-inspect-loopback.json", "docker",
+	.x = {.what = "docker loopback",
+	    .skips = {"port 80/tcp: bound to loopback"},
+	    .exact_skips = true}},
+    {"podman-inspect-loopback.json", "podman",
+	.x = {.what = "podman loopback, --all",
+	    .all = true,
+	    .skips = {"port 80/tcp: bound to loopback"},
+	    .exact_skips = true}},
+    {"docker-inspect-specific.json", "docker",
+	.x = {.what = "docker specific IP held by eth0",
+	    .services = {"plcap-d-specific _http._tcp 18102 if=2 fam=4"},
+	    .exact_skips = true}},
+    {"docker-inspect-specific.json", "docker", .other_host = true,
+	.x = {.what = "docker specific IP held by no interface",
+	    .skips = {"port 80/tcp: bound to 192.0.2.2, which no interface"},
+	    .exact_skips = true}},
+    {"docker-inspect-udp.json", "docker",
+	.x = {.what = "docker udp",
+	    .services = {"plcap-d-udp _dns-sd._udp 18103"},
+	    .exact_skips = true}},
+    {"docker-inspect-multi.json", "docker",
+	.x = {.what = "docker multi",
+	    .services = {"plcap-d-multi _http._tcp 18104",
+		"plcap-d-multi _https._tcp 18105",
+		"plcap-d-multi _ssh._tcp 18106"},
+	    .skips = {"port 5432/tcp: bound to loopback"},
+	    .exact_skips = true}},
+    {"podman-inspect-multi.json", "podman",
+	.x = {.what = "podman multi, --all",
+	    .all = true,
+	    .services = {"plcap-p-multi _http._tcp 18142",
+		"plcap-p-multi _domain._udp 18143"},
+	    .exact_skips = true}},
+    {"docker-inspect-compose-1.json", "docker",
+	.x = {.what = "compose replica 1, --all",
+	    .all = true,
+	    .services = {"web _http._tcp 18111"},
+	    .exact_skips = true}},
+    {"docker-inspect-compose-2.json", "docker",
+	.x = {.what = "compose replica 2, --all",
+	    .all = true,
+	    .services = {"web-2 _http._tcp 18112"},
+	    .exact_skips = true}},
+    {"docker-inspect-compose-1.json", "docker",
+	.x = {.what = "compose without opting in",
+	    .off = true,
+	    .exact_skips = true}},
+    {"podman-inspect-compose.json", "podman",
+	.x = {.what = "podman-compose, --all",
+	    .all = true,
+	    .services = {"db _http._tcp 18144"},
+	    .exact_skips = true}},
+    {"docker-inspect-host.json", "docker",
+	.x = {.what = "docker host network: exposed, no known type",
+	    .skips = {"port 18113/tcp: no service type",
+		"port 18114/udp: no service type"},
+	    .exact_skips = true}},
+    {"podman-inspect-host.json", "podman",
+	.x = {.what = "podman host network, nothing exposed",
+	    .skips = {"container: nothing to announce"},
+	    .exact_skips = true}},
+    {"docker-inspect-env.json", "docker",
+	.x = {.what = "docker env specs",
+	    .services = {"Grafana _http._tcp 18115"},
+	    .skips = {"env PORTLIGHT_ANNOUNCE: container port 22 is not "
+		      "published"},
+	    .exact_skips = true}},
+    {"podman-inspect-env.json", "podman",
+	.x = {.what = "podman env spec, KOI_MDNS_ANNOUNCE names",
+	    .services = {"pgraf _http._tcp 18146"},
+	    .exact_skips = true}},
+    {"docker-inspect-conventions.json", "docker",
+	.x = {.what = "koi, docker-mdns, traefik, homepage",
+	    .services = {"Homepage _http._tcp 18116 txt=[ver=2,path=/admin]",
+		"Homepage (18117) _http._tcp 18117 "
+		"txt=[ver=2,path=/admin]"},
+	    .aliases = {"app", "dm1", "dm2"},
+	    .addresses = {CAPADDRS("app"), CAPADDRS("dm1"), CAPADDRS("dm2")},
+	    .skips = {"alias \"www.app.local\": host name is not a single"},
+	    .exact_skips = true}},
+    {"docker-inspect-health-starting.json", "docker",
+	.x = {.what = "docker health starting",
+	    .all = true,
+	    .skips = {"container: health: starting"},
+	    .exact_skips = true}},
+    {"docker-inspect-health-ok.json", "docker",
+	.x = {.what = "docker healthy",
+	    .all = true,
+	    .services = {"plcap-d-health-ok _http._tcp 18119"},
+	    .exact_skips = true}},
+    {"docker-inspect-health-bad.json", "docker",
+	.x = {.what = "docker unhealthy",
+	    .all = true,
+	    .skips = {"container: health: unhealthy"},
+	    .exact_skips = true}},
+    {"podman-inspect-health-starting.json", "podman",
+	.x = {.what = "podman health starting",
+	    .all = true,
+	    .skips = {"container: health: starting"},
+	    .exact_skips = true}},
+    {"podman-inspect-health-ok.json", "podman",
+	.x = {.what = "podman healthy",
+	    .all = true,
+	    .services = {"plcap-p-health-ok _http._tcp 18147"},
+	    .exact_skips = true}},
+    {"podman-inspect-health-bad.json", "podman",
+	.x = {.what = "podman unhealthy",
+	    .all = true,
+	    .skips = {"container: health: unhealthy"},
+	    .exact_skips = true}},
+    {"docker-inspect-paused.json", "docker",
+	.x = {.what = "docker paused",
+	    .all = true,
+	    .skips = {"container: paused"},
+	    .exact_skips = true}},
+    {"docker-inspect-exited.json", "docker",
+	.x = {.what = "docker exited: nothing published",
+	    .all = true,
+	    .off = true,
+	    .exact_skips = true}},
+    {"docker-inspect-macvlan.json", "docker", .net = "plcap-mv",
+	.driver = "macvlan",
+	.x = {.what = "docker macvlan, container address",
+	    .addresses = {"plcap-d-macvlan.local -1 192.168.218.10"},
+	    .exact_skips = true}},
+    {"docker-inspect-macvlan.json", "docker",
+	.x = {.what = "docker macvlan, driver unknown",
+	    .skips = {"label portlight.address: no macvlan",
+		"container: nothing to announce"},
+	    .exact_skips = true}},
+    {"docker-inspect-ipv6.json", "docker",
+	.x = {.what = "docker ipv6",
+	    .services = {"plcap-d-ipv6 _http._tcp 18122"},
+	    .exact_skips = true}},
+    {"docker-inspect-twonets.json", "docker",
+	.x = {.what = "docker two networks, --all",
+	    .all = true,
+	    .services = {"plcap-d-twonets _http._tcp 18123"},
+	    .exact_skips = true}},
+    {"podman-inspect-twonets.json", "podman",
+	.x = {.what = "podman two networks, --all",
+	    .all = true,
+	    .services = {"plcap-p-twonets _http._tcp 18151"},
+	    .exact_skips = true}},
+    {"podman-inspect-podweb.json", "podman",
+	.x = {.what = "podman pod member",
+	    .services = {"plcap-p-podweb _http._tcp 18150"},
+	    .exact_skips = true}},
+    {"podman-libpod-inspect-podinfra.json", "podman",
+	.x = {.what = "podman pod infra, --all",
+	    .all = true,
+	    .off = true,
+	    .exact_skips = true}},
+};
+
+static void
+test_fixtures(void **state)
+{
+	const struct fcase *fc;
+	struct host_facts h;
+	struct instance *inst;
+	struct announcement *a, *b;
+	const char *why;
+	char *json;
+	size_t i, len;
+	int failed = 0;
+
+	for (i = 0; i < sizeof fixture_cases / sizeof fixture_cases[0]; i++) {
+		fc = &fixture_cases[i];
+		json = fixture_read(fc->file, &len);
+		why = NULL;
+		if (instance_from_inspect(json, len, fc->engine, &inst, &why) !=
+		    0)
+			fail_msg("%s: %s", fc->file, why != NULL ? why : "?");
+		free(json);
+		inst->rootless = fc->x.rootless;
+		if (fc->net != NULL)
+			assert_int_equal(instance_set_network_driver(
+					     inst, fc->net, fc->driver),
+			    0);
+		if (fc->other_host)
+			h = host_for(fc->x.all);
+		else {
+			h = host_for(fc->x.all);
+			h.ifaces = cap_ifaces;
+			h.nifaces = 3;
+		}
+		assert_int_equal(announce_instance(inst, &h, &a), 0);
+		if (!check(&fc->x, a))
+			failed++;
+		assert_int_equal(announce_instance(inst, &h, &b), 0);
+		assert_true(announcement_equal(a, b));
+		announcement_free(a);
+		announcement_free(b);
+		instance_free(inst);
+	}
+	if (failed > 0)
+		fail_msg("%d fixture cases failed", failed);
+}
+
 /* -- free, equal, copy --------------------------------------------------- */
 
 static void
@@ -1446,6 +1684,7 @@ main(void)
 	    cmocka_unit_test(test_hostile_txt),
 	    cmocka_unit_test(test_hostile_structure),
 	    cmocka_unit_test(test_equal_copy),
+	    cmocka_unit_test(test_fixtures),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -75,6 +75,8 @@ struct engine_ctr {
 	char *id;
 	char *name; /* for logs; may be NULL */
 	struct http_request *inspect;
+	/* Podman: inspected, waiting for its pod from the libpod inspect. */
+	struct instance *held;
 	enum engine_want want;
 	/* The inspect in flight started before a gone: its answer is old. */
 	bool stale;
@@ -97,7 +99,9 @@ struct engine {
 	enum engine_kind kind;
 	char *id;
 	char api[16]; /* "1.41", "" before ping */
-	char prefix[16]; /* "/v1.41" */
+	char prefix[16];
+	int libpod_major;
+	    /* Podman's libpod API major version, 0: none */ /* "/v1.41" */
 
 	struct http_request *req; /* ping, info, networks, list */
 	struct http_request *events;
@@ -206,6 +210,7 @@ engine_ctr_free(struct engine *e, struct engine_ctr *c)
 		http_cancel(c->inspect);
 		e->ninspects--;
 	}
+	instance_free(c->held);
 	free(c->id);
 	free(c->name);
 	free(c);
@@ -468,6 +473,70 @@ engine_nets_parse(struct engine *e, const char *body, size_t len)
 	return rc;
 }
 
+/* Hands a fresh instance to the owner. */
+static void
+engine_deliver(struct engine *e, struct engine_ctr *c, struct instance *inst)
+{
+	log_debug("%s: container %s (%s): %s", engine_name(e), inst->short_id,
+	    inst->name != NULL ? inst->name : "?",
+	    instance_state_name(inst->state));
+	if (e->cbs.container_cb != NULL)
+		e->cbs.container_cb(e, inst, e->arg);
+	else
+		instance_free(inst);
+}
+
+static void
+engine_podinfo_done(struct http_request *req, int result, long status,
+    const char *body, size_t len, void *arg)
+{
+	struct engine_ctr *c = arg;
+	struct engine *e = c->e;
+	struct instance *inst = c->held;
+	struct json_object *root, *v;
+	const char *pod;
+	bool infra = false;
+	unsigned gen;
+
+	engine_hold(e);
+	gen = e->gen;
+	c->inspect = NULL;
+	c->held = NULL;
+	e->ninspects--;
+	if (c->stale) {
+		c->stale = false;
+		instance_free(inst);
+		goto out;
+	}
+	if (result == 0 && status == 404) {
+		/* Removed between the two inspects. */
+		instance_free(inst);
+		if (e->cbs.gone_cb != NULL)
+			e->cbs.gone_cb(e, c->id, e->arg);
+		goto out;
+	}
+	if (result == 0 && status == 200) {
+		root = json_tokener_parse(body);
+		pod = root != NULL ? engine_json_string(root, "Pod") : NULL;
+		if (root != NULL &&
+		    json_object_object_get_ex(root, "IsInfra", &v) &&
+		    json_object_is_type(v, json_type_boolean))
+			infra = json_object_get_boolean(v);
+		if (pod != NULL && *pod != '\0')
+			instance_set_pod(inst, pod, infra);
+		json_object_put(root);
+	} else
+		log_debug("%s: container %s (%s): libpod inspect failed, pod "
+			  "unknown",
+		    engine_name(e), inst->short_id,
+		    inst->name != NULL ? inst->name : "?");
+	engine_deliver(e, c, inst);
+out:
+	if (!engine_gone_away(e, gen))
+		engine_schedule(e);
+	engine_release(e);
+}
+
 static void
 engine_inspect_done(struct http_request *req, int result, long status,
     const char *body, size_t len, void *arg)
@@ -476,7 +545,7 @@ engine_inspect_done(struct http_request *req, int result, long status,
 	struct engine *e = c->e;
 	struct instance *inst = NULL;
 	const char *why = NULL, *driver;
-	char reason[512];
+	char reason[512], path[256];
 	unsigned gen;
 	size_t i;
 	int rc;
@@ -520,13 +589,24 @@ engine_inspect_done(struct http_request *req, int result, long status,
 			instance_set_network_driver(
 			    inst, inst->networks[i].name, driver);
 	}
-	log_debug("%s: container %s (%s): %s", engine_name(e), inst->short_id,
-	    inst->name != NULL ? inst->name : "?",
-	    instance_state_name(inst->state));
-	if (e->cbs.container_cb != NULL)
-		e->cbs.container_cb(e, inst, e->arg);
-	else
-		instance_free(inst);
+	/*
+	 * Podman's compat inspect has no pod; its libpod inspect does.  The
+	 * answer waits in c->held meanwhile, still one request per id.
+	 */
+	if (e->kind == ENGINE_KIND_PODMAN && e->libpod_major > 0) {
+		snprintf(path, sizeof path,
+		    "/v%d.0.0/libpod/containers/%s/json", e->libpod_major,
+		    c->id);
+		c->inspect =
+		    http_get(e->http, e->socket, path, ENGINE_INSPECT_CAP,
+			ENGINE_TIMEOUT_MS, engine_podinfo_done, c);
+		if (c->inspect != NULL) {
+			c->held = inst;
+			e->ninspects++;
+			goto out;
+		}
+	}
+	engine_deliver(e, c, inst);
 out:
 	if (!engine_gone_away(e, gen))
 		engine_schedule(e);
@@ -970,7 +1050,7 @@ engine_ping_done(struct http_request *req, int result, long status,
     const char *body, size_t len, void *arg)
 {
 	struct engine *e = arg;
-	const char *version;
+	const char *version, *libpod;
 	char reason[512], path[64];
 	int major, minor;
 
@@ -982,9 +1062,11 @@ engine_ping_done(struct http_request *req, int result, long status,
 		engine_backoff(e, "%s", reason);
 		goto out;
 	}
-	e->kind = http_request_header(req, "Libpod-API-Version") != NULL
-	    ? ENGINE_KIND_PODMAN
-	    : ENGINE_KIND_DOCKER;
+	libpod = http_request_header(req, "Libpod-API-Version");
+	e->kind = libpod != NULL ? ENGINE_KIND_PODMAN : ENGINE_KIND_DOCKER;
+	e->libpod_major = libpod != NULL ? atoi(libpod) : 0;
+	if (e->libpod_major < 0 || e->libpod_major > 99)
+		e->libpod_major = 0;
 	version = http_request_header(req, "API-Version");
 	if (version == NULL) {
 		/* Every engine we support sends it; assume the oldest. */

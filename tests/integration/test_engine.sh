@@ -151,6 +151,16 @@ mark() {
 	wc -l <"$DIR/probe.out"
 }
 
+# A free host port in this test's range 18000-18099 (another run of the
+# suite may hold some).
+free_port() {
+	local p
+	for p in $(seq "$1" 18099); do
+		ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return; }
+	done
+	fail "no free port in 18000-18099"
+}
+
 start_dockerd
 
 # The test image: busybox-static alone.
@@ -161,7 +171,9 @@ tar -C "$DIR/img" -cf "$DIR/img.tar" . || fail "tar"
 D import "$DIR/img.tar" pl-engine-bb >/dev/null || fail "docker import"
 
 # A container already running before the probe starts.
-early=$(D run -d --name pl-early -p 18001:80 pl-engine-bb \
+PORT1=$(free_port 18000)
+PORT2=$(free_port $((PORT1 + 1)))
+early=$(D run -d --name pl-early -p $PORT1:80 pl-engine-bb \
     /bin/busybox httpd -f -p 80) || fail "docker run pl-early"
 
 "$PROBE" -d "$SOCK" >"$DIR/probe.out" 2>"$DIR/probe.err" &
@@ -181,7 +193,7 @@ echo "ok: early container reported in the sync, engine is docker"
 
 # docker run -> container line (running).
 m=$(mark)
-web=$(D run -d --name pl-web -p 18002:80 pl-engine-bb \
+web=$(D run -d --name pl-web -p $PORT2:80 pl-engine-bb \
     /bin/busybox httpd -f -p 80) || fail "docker run pl-web"
 wait_line "^container $web pl-web running" "$m" 10
 echo "ok: docker run reported"

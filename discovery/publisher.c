@@ -1,1 +1,1050 @@
-/* publisher.c: not written yet. */
+/*
+ * publisher: keeps every key's records (a container's services and
+ * address records) on the network through avahi-daemon, one entry group
+ * per key, and converges back to that table after anything goes wrong:
+ * avahi-daemon or D-Bus restarting, host name conflicts, service name
+ * conflicts, daemon limits.
+ *
+ * The table of keys, with private copies of their records, is the truth;
+ * the Avahi client and the groups are a cache of it that may be thrown
+ * away at any time (a new client republishes the whole table once it is
+ * RUNNING).  Avahi callbacks only record what happened and schedule work;
+ * groups are built and the client replaced in pub_work, a zero-delay event
+ * run from the top of the loop, never inside Avahi's own callbacks.
+ *
+ * A collided service name is replaced by avahi_alternative_service_name()
+ * and the replacement sticks to the key for as long as the key lives,
+ * even across publisher_set with the same original name and across
+ * avahi-daemon restarts.  Avahi reports a collision per group, not per
+ * entry, so every service of the group is renamed.
+ */
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include <avahi-client/client.h>
+#include <avahi-client/publish.h>
+#include <avahi-common/address.h>
+#include <avahi-common/alternative.h>
+#include <avahi-common/error.h>
+#include <avahi-common/malloc.h>
+#include <avahi-common/strlst.h>
+
+#include "announce.h"
+#include "evpoll.h"
+#include "log.h"
+#include "publisher.h"
+
+/* Reconnect delays while avahi_client_new fails (D-Bus down). */
+#define PUB_BACKOFF_FIRST 1
+#define PUB_BACKOFF_MAX 30
+/* Retry delays of an entry group that went to FAILURE. */
+#define PUB_FAIL_FIRST 5
+#define PUB_FAIL_MAX 60
+/* RFC 6762 8.1: after 15 conflicts in 10 s, one probe per 5 s at most. */
+#define PUB_CONFLICTS 15
+#define PUB_CONFLICT_WINDOW_MS 10000
+#define PUB_CONFLICT_DELAY_MS 5000
+/* Local collisions (same name already on this avahi-daemon) tried in a row. */
+#define PUB_LOCAL_RENAMES 32
+
+enum pub_state {
+	PUB_DISCONNECTED, /* no client: D-Bus unreachable, retrying */
+	PUB_CONNECTING, /* client made, avahi-daemon not on the bus */
+	PUB_REGISTERING, /* the daemon is (re)establishing its host name */
+	PUB_COLLISION, /* the daemon's host name collided */
+	PUB_RUNNING, /* groups may be published */
+	PUB_FAILED, /* the client failed: to be replaced */
+};
+
+enum pub_key_state {
+	PUB_KEY_WAITING, /* not in Avahi, to be published when RUNNING */
+	PUB_KEY_REGISTERING, /* committed, probing */
+	PUB_KEY_ESTABLISHED, /* on the network */
+	PUB_KEY_SKIPPED, /* Avahi refused it: see skip_err */
+	PUB_KEY_BACKOFF, /* collided or failed: retry timer pending */
+};
+
+struct pub_service {
+	char *name; /* as the caller gave it */
+	char *type;
+	uint16_t port;
+	char **txt;
+	size_t ntxt;
+	char **subtypes;
+	size_t nsubtypes;
+	int ifindex;
+	char *host;
+	char *alt; /* the name in use after a collision, or NULL */
+};
+
+struct pub_addr {
+	char *name;
+	int ifindex;
+	int family;
+	char *addr;
+};
+
+struct pub_key {
+	struct publisher *p;
+	char *key;
+	char *what;
+	struct pub_service *services;
+	size_t nservices;
+	struct pub_addr *addrs;
+	size_t naddrs;
+
+	AvahiEntryGroup *group;
+	enum pub_key_state state;
+	bool dirty; /* (re)publish at the next pub_work */
+	int skip_err; /* why Avahi refused it, or 0 */
+	struct event *retry;
+	int fail_delay;
+
+	uint64_t conflicts[PUB_CONFLICTS]; /* ms, a ring */
+	size_t nconflicts;
+	size_t conflict_next;
+	bool limited; /* in the RFC 6762 slow mode */
+
+	TAILQ_ENTRY(pub_key) entry;
+};
+
+struct publisher {
+	struct event_base *base;
+	struct evpoll *ep;
+	AvahiClient *client;
+	enum pub_state state;
+	struct event *work;
+	struct event *reconnect;
+	int backoff; /* next reconnect delay, s */
+	bool restart; /* replace the client in pub_work */
+	bool room; /* retry keys skipped for a limit */
+	TAILQ_HEAD(, pub_key) keys;
+	size_t nkeys;
+};
+
+static void pub_connect(struct publisher *);
+
+static const char *
+pub_state_name(enum pub_state s)
+{
+	switch (s) {
+	case PUB_DISCONNECTED:
+		return "DISCONNECTED";
+	case PUB_CONNECTING:
+		return "CONNECTING";
+	case PUB_REGISTERING:
+		return "REGISTERING";
+	case PUB_COLLISION:
+		return "COLLISION";
+	case PUB_RUNNING:
+		return "RUNNING";
+	case PUB_FAILED:
+		return "FAILED";
+	}
+	return "?";
+}
+
+/* Every change of the client's state goes through here, and is logged. */
+static void
+pub_enter_state(struct publisher *p, enum pub_state s)
+{
+	if (p->state == s)
+		return;
+	log_debug(
+	    "avahi: %s -> %s", pub_state_name(p->state), pub_state_name(s));
+	p->state = s;
+}
+
+static uint64_t
+pub_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+pub_kick(struct publisher *p)
+{
+	event_active(p->work, 0, 0);
+}
+
+static const char *
+pub_service_current(const struct pub_service *s)
+{
+	return s->alt != NULL ? s->alt : s->name;
+}
+
+/* ---------------------------------------------------------------- copies */
+
+static void
+pub_strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static int
+pub_strv_copy(char ***out, char *const *v, size_t n)
+{
+	char **c;
+	size_t i;
+
+	*out = NULL;
+	if (n == 0)
+		return 0;
+	if ((c = calloc(n, sizeof(*c))) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		if ((c[i] = strdup(v[i] != NULL ? v[i] : "")) == NULL) {
+			pub_strv_free(c, i);
+			return -ENOMEM;
+		}
+	}
+	*out = c;
+	return 0;
+}
+
+static bool
+pub_str_equal(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+static bool
+pub_strv_equal(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	size_t i;
+
+	if (na != nb)
+		return false;
+	for (i = 0; i < na; i++)
+		if (!pub_str_equal(a[i], b[i]))
+			return false;
+	return true;
+}
+
+static void
+pub_services_free(struct pub_service *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].type);
+		pub_strv_free(v[i].txt, v[i].ntxt);
+		pub_strv_free(v[i].subtypes, v[i].nsubtypes);
+		free(v[i].host);
+		free(v[i].alt);
+	}
+	free(v);
+}
+
+static void
+pub_addrs_free(struct pub_addr *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].addr);
+	}
+	free(v);
+}
+
+static char *
+pub_strdup_null(const char *s, bool *oom)
+{
+	char *c;
+
+	if (s == NULL)
+		return NULL;
+	if ((c = strdup(s)) == NULL)
+		*oom = true;
+	return c;
+}
+
+static int
+pub_services_copy(struct pub_service **out, const struct announcement *a)
+{
+	struct pub_service *v;
+	const struct announce_service *as;
+	bool oom = false;
+	size_t i;
+
+	*out = NULL;
+	if (a->nservices == 0)
+		return 0;
+	if ((v = calloc(a->nservices, sizeof(*v))) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < a->nservices; i++) {
+		as = &a->services[i];
+		v[i].name = pub_strdup_null(as->name ? as->name : "", &oom);
+		v[i].type = pub_strdup_null(as->type ? as->type : "", &oom);
+		v[i].host = pub_strdup_null(as->host, &oom);
+		v[i].port = as->port;
+		v[i].ifindex = as->ifindex;
+		if (pub_strv_copy(&v[i].txt, as->txt, as->ntxt) == 0)
+			v[i].ntxt = as->ntxt;
+		else
+			oom = true;
+		if (pub_strv_copy(
+			&v[i].subtypes, as->subtypes, as->nsubtypes) == 0)
+			v[i].nsubtypes = as->nsubtypes;
+		else
+			oom = true;
+	}
+	if (oom) {
+		pub_services_free(v, a->nservices);
+		return -ENOMEM;
+	}
+	*out = v;
+	return 0;
+}
+
+static int
+pub_addrs_copy(struct pub_addr **out, const struct announcement *a)
+{
+	struct pub_addr *v;
+	bool oom = false;
+	size_t i;
+
+	*out = NULL;
+	if (a->naddresses == 0)
+		return 0;
+	if ((v = calloc(a->naddresses, sizeof(*v))) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < a->naddresses; i++) {
+		v[i].name = pub_strdup_null(
+		    a->addresses[i].name ? a->addresses[i].name : "", &oom);
+		v[i].addr = pub_strdup_null(
+		    a->addresses[i].addr ? a->addresses[i].addr : "", &oom);
+		v[i].ifindex = a->addresses[i].ifindex;
+		v[i].family = a->addresses[i].family;
+	}
+	if (oom) {
+		pub_addrs_free(v, a->naddresses);
+		return -ENOMEM;
+	}
+	*out = v;
+	return 0;
+}
+
+/* True when k already holds exactly a's records (names as given). */
+static bool
+pub_key_equal(const struct pub_key *k, const struct announcement *a)
+{
+	const struct announce_service *as;
+	const struct announce_address *aa;
+	const struct pub_service *s;
+	const struct pub_addr *d;
+	size_t i;
+
+	if (k->nservices != a->nservices || k->naddrs != a->naddresses)
+		return false;
+	for (i = 0; i < k->nservices; i++) {
+		s = &k->services[i];
+		as = &a->services[i];
+		if (!pub_str_equal(s->name, as->name ? as->name : "") ||
+		    !pub_str_equal(s->type, as->type ? as->type : "") ||
+		    !pub_str_equal(s->host, as->host) || s->port != as->port ||
+		    s->ifindex != as->ifindex ||
+		    !pub_strv_equal(s->txt, s->ntxt, as->txt, as->ntxt) ||
+		    !pub_strv_equal(
+			s->subtypes, s->nsubtypes, as->subtypes, as->nsubtypes))
+			return false;
+	}
+	for (i = 0; i < k->naddrs; i++) {
+		d = &k->addrs[i];
+		aa = &a->addresses[i];
+		if (!pub_str_equal(d->name, aa->name ? aa->name : "") ||
+		    !pub_str_equal(d->addr, aa->addr ? aa->addr : "") ||
+		    d->ifindex != aa->ifindex || d->family != aa->family)
+			return false;
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------------ keys */
+
+static struct pub_key *
+pub_key_find(const struct publisher *p, const char *key)
+{
+	struct pub_key *k;
+
+	TAILQ_FOREACH(k, &p->keys, entry)
+	if (strcmp(k->key, key) == 0)
+		return k;
+	return NULL;
+}
+
+static const char *
+pub_what(const struct pub_key *k)
+{
+	return k->what != NULL ? k->what : k->key;
+}
+
+static void
+pub_key_drop_group(struct pub_key *k)
+{
+	/* Freeing a group in the daemon withdraws it: goodbye packets. */
+	if (k->group != NULL)
+		avahi_entry_group_free(k->group);
+	k->group = NULL;
+}
+
+static void
+pub_key_free(struct pub_key *k)
+{
+	if (k == NULL)
+		return;
+	pub_key_drop_group(k);
+	if (k->retry != NULL)
+		event_free(k->retry);
+	pub_services_free(k->services, k->nservices);
+	pub_addrs_free(k->addrs, k->naddrs);
+	free(k->key);
+	free(k->what);
+	free(k);
+}
+
+static bool
+pub_err_is_limit(int err)
+{
+	return err == AVAHI_ERR_TOO_MANY_ENTRIES ||
+	    err == AVAHI_ERR_TOO_MANY_OBJECTS || err == AVAHI_ERR_NO_MEMORY;
+}
+
+/*
+ * Avahi refused one of k's records: k is left out (its group freed, so it
+ * holds no daemon object) and the others carry on.  A refusal for a limit
+ * is retried when another key frees room or after a reconnect; any other
+ * refusal when k's records change or after a reconnect.
+ */
+static void
+pub_key_skip(struct publisher *p, struct pub_key *k, int err, const char *item)
+{
+	bool again = k->state == PUB_KEY_SKIPPED && k->skip_err == err;
+
+	pub_key_drop_group(k);
+	if (err == AVAHI_ERR_DISCONNECTED || err == AVAHI_ERR_BAD_STATE ||
+	    p->state != PUB_RUNNING) {
+		/* The client is going away; the next one republishes k. */
+		log_debug("%s: %s: %s, waiting for avahi-daemon", pub_what(k),
+		    item, avahi_strerror(err));
+		k->state = PUB_KEY_WAITING;
+		k->dirty = true;
+		return;
+	}
+	k->state = PUB_KEY_SKIPPED;
+	k->skip_err = err;
+	if (again) {
+		log_debug("%s: %s: still refused by avahi-daemon: %s",
+		    pub_what(k), item, avahi_strerror(err));
+		return;
+	}
+	if (pub_err_is_limit(err))
+		log_error(
+		    "%s: %s: avahi-daemon refused it: %s (its "
+		    "objects-per-client-max / entries-per-entry-group-max "
+		    "limit); not announcing it until room frees up",
+		    pub_what(k), item, avahi_strerror(err));
+	else
+		log_error("%s: %s: avahi-daemon refused it: %s; not "
+			  "announcing it until its records change",
+		    pub_what(k), item, avahi_strerror(err));
+}
+
+static AvahiIfIndex
+pub_ifindex(int ifindex)
+{
+	return ifindex == ANNOUNCE_IF_ANY || ifindex < 0 ? AVAHI_IF_UNSPEC
+							 : ifindex;
+}
+
+/* Replaces s's name in use by Avahi's next alternative ("Shop #2"). */
+static int
+pub_service_rename(struct pub_key *k, struct pub_service *s, const char *where)
+{
+	char *alt, *c;
+
+	if ((alt = avahi_alternative_service_name(pub_service_current(s))) ==
+	    NULL)
+		return -ENOMEM;
+	c = strdup(alt);
+	avahi_free(alt);
+	if (c == NULL)
+		return -ENOMEM;
+	log_warnx("%s: name \"%s\" is taken %s, now \"%s\"", pub_what(k),
+	    pub_service_current(s), where, c);
+	free(s->alt);
+	s->alt = c;
+	return 0;
+}
+
+static int
+pub_add_service(
+    struct pub_key *k, struct pub_service *s, char *item, size_t itemlen)
+{
+	AvahiStringList *l = NULL;
+	size_t i;
+	int err = 0, tries;
+
+	/* avahi_string_list_add prepends: add backwards to keep the order. */
+	for (i = s->ntxt; i > 0; i--) {
+		if ((l = avahi_string_list_add(l, s->txt[i - 1])) == NULL)
+			return AVAHI_ERR_NO_MEMORY;
+	}
+	for (tries = 0; tries < PUB_LOCAL_RENAMES; tries++) {
+		snprintf(item, itemlen, "service \"%s\" (%s port %u)",
+		    pub_service_current(s), s->type, (unsigned)s->port);
+		err = avahi_entry_group_add_service_strlst(k->group,
+		    pub_ifindex(s->ifindex), AVAHI_PROTO_UNSPEC, 0,
+		    pub_service_current(s), s->type, NULL, s->host, s->port, l);
+		if (err != AVAHI_ERR_COLLISION)
+			break;
+		/* Another group on this avahi-daemon has the name. */
+		if (pub_service_rename(k, s, "on this host") < 0) {
+			err = AVAHI_ERR_NO_MEMORY;
+			break;
+		}
+	}
+	avahi_string_list_free(l);
+	if (err < 0)
+		return err;
+	for (i = 0; i < s->nsubtypes; i++) {
+		snprintf(item, itemlen, "subtype %s of service \"%s\"",
+		    s->subtypes[i], pub_service_current(s));
+		err = avahi_entry_group_add_service_subtype(k->group,
+		    pub_ifindex(s->ifindex), AVAHI_PROTO_UNSPEC, 0,
+		    pub_service_current(s), s->type, NULL, s->subtypes[i]);
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
+static int
+pub_add_addr(
+    struct pub_key *k, const struct pub_addr *d, char *item, size_t itemlen)
+{
+	AvahiAddress aa;
+	AvahiProtocol proto;
+	char name[256];
+
+	/* An alias given as a single label lives under .local. */
+	if (strchr(d->name, '.') == NULL)
+		snprintf(name, sizeof(name), "%s.local", d->name);
+	else
+		snprintf(name, sizeof(name), "%s", d->name);
+	snprintf(item, itemlen, "address record %s -> %s", name, d->addr);
+	proto = d->family == AF_INET ? AVAHI_PROTO_INET
+	    : d->family == AF_INET6  ? AVAHI_PROTO_INET6
+				     : AVAHI_PROTO_UNSPEC;
+	if (avahi_address_parse(d->addr, proto, &aa) == NULL)
+		return AVAHI_ERR_INVALID_ADDRESS;
+	return avahi_entry_group_add_address(k->group, pub_ifindex(d->ifindex),
+	    AVAHI_PROTO_UNSPEC, AVAHI_PUBLISH_NO_REVERSE, name, &aa);
+}
+
+static void pub_group_cb(AvahiEntryGroup *, AvahiEntryGroupState, void *);
+
+/* Builds k's group from its records and commits it.  From pub_work only. */
+static void
+pub_key_publish(struct publisher *p, struct pub_key *k)
+{
+	AvahiEntryGroup *g;
+	char item[512];
+	size_t i;
+	int err;
+
+	k->dirty = false;
+	evtimer_del(k->retry);
+	if (k->group == NULL) {
+		/* Its callback runs before this returns: k->group is NULL. */
+		g = avahi_entry_group_new(p->client, pub_group_cb, k);
+		if (g == NULL) {
+			pub_key_skip(
+			    p, k, avahi_client_errno(p->client), "entry group");
+			return;
+		}
+		k->group = g;
+	} else if ((err = avahi_entry_group_reset(k->group)) < 0) {
+		pub_key_skip(p, k, err, "entry group reset");
+		return;
+	}
+	for (i = 0; i < k->nservices; i++) {
+		err = pub_add_service(k, &k->services[i], item, sizeof(item));
+		if (err < 0) {
+			pub_key_skip(p, k, err, item);
+			return;
+		}
+	}
+	for (i = 0; i < k->naddrs; i++) {
+		err = pub_add_addr(k, &k->addrs[i], item, sizeof(item));
+		if (err < 0) {
+			pub_key_skip(p, k, err, item);
+			return;
+		}
+	}
+	if ((err = avahi_entry_group_commit(k->group)) < 0) {
+		pub_key_skip(p, k, err, "commit");
+		return;
+	}
+	k->state = PUB_KEY_REGISTERING;
+	k->skip_err = 0;
+	log_debug("%s: committed %zu services and %zu address records",
+	    pub_what(k), k->nservices, k->naddrs);
+}
+
+static void
+pub_key_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct pub_key *k = arg;
+
+	k->dirty = true;
+	pub_kick(k->p);
+}
+
+static void
+pub_key_later(struct pub_key *k, uint64_t ms)
+{
+	struct timeval tv;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	k->state = PUB_KEY_BACKOFF;
+	evtimer_add(k->retry, &tv);
+}
+
+/*
+ * The network already has one of k's names.  Rename, then probe again:
+ * at once, or (RFC 6762 8.1) once per 5 s after 15 conflicts in 10 s.
+ */
+static void
+pub_key_collided(struct pub_key *k)
+{
+	uint64_t now = pub_now_ms(), oldest, delay = 0;
+	size_t i;
+
+	if (k->nconflicts > 0) {
+		i = (k->conflict_next + PUB_CONFLICTS - 1) % PUB_CONFLICTS;
+		if (now - k->conflicts[i] > PUB_CONFLICT_WINDOW_MS)
+			k->limited = false;
+	}
+	k->conflicts[k->conflict_next] = now;
+	k->conflict_next = (k->conflict_next + 1) % PUB_CONFLICTS;
+	if (k->nconflicts < PUB_CONFLICTS)
+		k->nconflicts++;
+	if (k->nconflicts == PUB_CONFLICTS) {
+		oldest = k->conflicts[k->conflict_next];
+		if (now - oldest <= PUB_CONFLICT_WINDOW_MS) {
+			if (!k->limited)
+				log_warnx("%s: %d name conflicts within %d s, "
+					  "probing at most once per %d s",
+				    pub_what(k), PUB_CONFLICTS,
+				    PUB_CONFLICT_WINDOW_MS / 1000,
+				    PUB_CONFLICT_DELAY_MS / 1000);
+			k->limited = true;
+		}
+	}
+	if (k->limited)
+		delay = PUB_CONFLICT_DELAY_MS;
+
+	for (i = 0; i < k->nservices; i++) {
+		if (pub_service_rename(k, &k->services[i], "on the network") <
+		    0)
+			log_error("%s: out of memory renaming \"%s\"",
+			    pub_what(k), pub_service_current(&k->services[i]));
+	}
+	if (k->nservices == 0)
+		log_warnx("%s: an address record's name is taken on the "
+			  "network, retrying in %llu s",
+		    pub_what(k), (unsigned long long)delay / 1000);
+	pub_key_later(k, delay);
+}
+
+static void
+pub_group_cb(AvahiEntryGroup *g, AvahiEntryGroupState state, void *arg)
+{
+	struct pub_key *k = arg;
+	AvahiClient *c;
+	size_t i;
+	int delay;
+
+	/* Calls from inside avahi_entry_group_new() come before k->group. */
+	if (g != k->group)
+		return;
+	switch (state) {
+	case AVAHI_ENTRY_GROUP_UNCOMMITED:
+	case AVAHI_ENTRY_GROUP_REGISTERING:
+		break;
+	case AVAHI_ENTRY_GROUP_ESTABLISHED:
+		k->state = PUB_KEY_ESTABLISHED;
+		k->fail_delay = 0;
+		k->limited = false;
+		for (i = 0; i < k->nservices; i++)
+			log_info("%s: announced \"%s\" %s port %u", pub_what(k),
+			    pub_service_current(&k->services[i]),
+			    k->services[i].type, (unsigned)k->services[i].port);
+		for (i = 0; i < k->naddrs; i++)
+			log_info("%s: announced %s -> %s", pub_what(k),
+			    k->addrs[i].name, k->addrs[i].addr);
+		break;
+	case AVAHI_ENTRY_GROUP_COLLISION:
+		pub_key_collided(k);
+		break;
+	case AVAHI_ENTRY_GROUP_FAILURE:
+		c = avahi_entry_group_get_client(g);
+		delay = k->fail_delay == 0 ? PUB_FAIL_FIRST : k->fail_delay;
+		k->fail_delay =
+		    delay * 2 > PUB_FAIL_MAX ? PUB_FAIL_MAX : delay * 2;
+		log_warnx("%s: avahi-daemon failed to publish it: %s, "
+			  "retrying in %d s",
+		    pub_what(k), avahi_strerror(avahi_client_errno(c)), delay);
+		pub_key_later(k, (uint64_t)delay * 1000);
+		break;
+	}
+}
+
+/* ---------------------------------------------------------------- client */
+
+static void
+pub_client_cb(AvahiClient *c, AvahiClientState state, void *arg)
+{
+	struct publisher *p = arg;
+	struct pub_key *k;
+	int err;
+
+	/* The first calls come from inside avahi_client_new(). */
+	if (p->client == NULL)
+		p->client = c;
+	if (c != p->client)
+		return;
+	switch (state) {
+	case AVAHI_CLIENT_S_RUNNING:
+		if (p->state != PUB_RUNNING)
+			log_info("avahi: connected to avahi-daemon %s as %s",
+			    avahi_client_get_version_string(c)
+				? avahi_client_get_version_string(c)
+				: "",
+			    avahi_client_get_host_name_fqdn(c)
+				? avahi_client_get_host_name_fqdn(c)
+				: "?");
+		pub_enter_state(p, PUB_RUNNING);
+		p->backoff = 0;
+		TAILQ_FOREACH(k, &p->keys, entry)
+		if (k->group == NULL || k->state == PUB_KEY_WAITING)
+			k->dirty = true;
+		pub_kick(p);
+		break;
+	case AVAHI_CLIENT_S_COLLISION:
+	case AVAHI_CLIENT_S_REGISTERING:
+		/*
+		 * The daemon is choosing a (new) host name: every record
+		 * that names it must be registered again once RUNNING.
+		 */
+		pub_enter_state(p,
+		    state == AVAHI_CLIENT_S_COLLISION ? PUB_COLLISION
+						      : PUB_REGISTERING);
+		TAILQ_FOREACH(k, &p->keys, entry)
+		{
+			if (k->group != NULL)
+				avahi_entry_group_reset(k->group);
+			evtimer_del(k->retry);
+			k->state = PUB_KEY_WAITING;
+		}
+		break;
+	case AVAHI_CLIENT_CONNECTING:
+		if (p->state != PUB_CONNECTING)
+			log_info("avahi: waiting for avahi-daemon to appear "
+				 "on D-Bus");
+		pub_enter_state(p, PUB_CONNECTING);
+		break;
+	case AVAHI_CLIENT_FAILURE:
+		err = avahi_client_errno(c);
+		if (err == AVAHI_ERR_DISCONNECTED)
+			log_warnx("avahi: lost avahi-daemon or D-Bus, "
+				  "reconnecting");
+		else
+			log_warnx("avahi: client failed: %s, reconnecting",
+			    avahi_strerror(err));
+		pub_enter_state(p, PUB_FAILED);
+		/* Freed at the top, not inside its own callback. */
+		p->restart = true;
+		pub_kick(p);
+		break;
+	}
+}
+
+/* Frees the client and every group; keys wait for the next client. */
+static void
+pub_disconnect(struct publisher *p)
+{
+	struct pub_key *k;
+
+	TAILQ_FOREACH(k, &p->keys, entry)
+	{
+		pub_key_drop_group(k);
+		evtimer_del(k->retry);
+		k->state = PUB_KEY_WAITING;
+	}
+	if (p->client != NULL)
+		avahi_client_free(p->client);
+	p->client = NULL;
+}
+
+static void
+pub_schedule_connect(struct publisher *p)
+{
+	struct timeval tv = {p->backoff, 0};
+
+	if (p->backoff > 0)
+		log_debug("avahi: reconnecting in %d s", p->backoff);
+	evtimer_add(p->reconnect, &tv);
+	p->backoff = p->backoff == 0	       ? PUB_BACKOFF_FIRST
+	    : p->backoff * 2 > PUB_BACKOFF_MAX ? PUB_BACKOFF_MAX
+					       : p->backoff * 2;
+}
+
+static void
+pub_connect(struct publisher *p)
+{
+	AvahiClient *c;
+	int err = 0;
+
+	c = avahi_client_new(
+	    evpoll_get(p->ep), AVAHI_CLIENT_NO_FAIL, pub_client_cb, p, &err);
+	if (c == NULL) {
+		/* It may have called us back with the client it then freed. */
+		p->client = NULL;
+		p->restart = false;
+		pub_enter_state(p, PUB_DISCONNECTED);
+		log_warnx("avahi: cannot connect: %s, retrying in %d s",
+		    avahi_strerror(err),
+		    p->backoff == 0 ? PUB_BACKOFF_FIRST : p->backoff);
+		if (p->backoff == 0)
+			p->backoff = PUB_BACKOFF_FIRST;
+		pub_schedule_connect(p);
+		return;
+	}
+	p->client = c;
+}
+
+static void
+pub_reconnect_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct publisher *p = arg;
+
+	if (p->client == NULL)
+		pub_connect(p);
+}
+
+/* The top of the loop: replace a failed client, publish what is due. */
+static void
+pub_work(evutil_socket_t fd, short what, void *arg)
+{
+	struct publisher *p = arg;
+	struct pub_key *k;
+	bool room;
+
+	if (p->restart) {
+		p->restart = false;
+		pub_disconnect(p);
+		pub_enter_state(p, PUB_DISCONNECTED);
+		/* At once after a good run, then backing off. */
+		pub_schedule_connect(p);
+	}
+	if (p->state != PUB_RUNNING || p->client == NULL)
+		return;
+	room = p->room;
+	p->room = false;
+	TAILQ_FOREACH(k, &p->keys, entry)
+	{
+		if (k->dirty ||
+		    (room && k->state == PUB_KEY_SKIPPED &&
+			pub_err_is_limit(k->skip_err)))
+			pub_key_publish(p, k);
+		if (p->state != PUB_RUNNING || p->client == NULL)
+			break;
+	}
+}
+
+/* ------------------------------------------------------------------ API */
+
+struct publisher *
+publisher_new(struct event_base *base)
+{
+	struct publisher *p;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	p->base = base;
+	TAILQ_INIT(&p->keys);
+	p->state = PUB_DISCONNECTED;
+	p->ep = evpoll_new(base);
+	p->work = event_new(base, -1, 0, pub_work, p);
+	p->reconnect = evtimer_new(base, pub_reconnect_cb, p);
+	if (p->ep == NULL || p->work == NULL || p->reconnect == NULL) {
+		publisher_free(p);
+		return NULL;
+	}
+	p->backoff = 0;
+	pub_connect(p);
+	return p;
+}
+
+int
+publisher_set(struct publisher *p, const char *key, const char *what,
+    const struct announcement *a)
+{
+	struct pub_service *sv;
+	struct pub_addr *av;
+	struct pub_key *k;
+	char *w = NULL;
+	size_t i, j;
+
+	if (a == NULL || (a->nservices == 0 && a->naddresses == 0)) {
+		publisher_remove(p, key);
+		return 0;
+	}
+	k = pub_key_find(p, key);
+	if (what != NULL && (w = strdup(what)) == NULL)
+		return -ENOMEM;
+	if (k != NULL && pub_key_equal(k, a)) {
+		/* Same records: nothing goes to the network. */
+		free(k->what);
+		k->what = w;
+		return 0;
+	}
+	if (pub_services_copy(&sv, a) < 0) {
+		free(w);
+		return -ENOMEM;
+	}
+	if (pub_addrs_copy(&av, a) < 0) {
+		pub_services_free(sv, a->nservices);
+		free(w);
+		return -ENOMEM;
+	}
+	if (k == NULL) {
+		if ((k = calloc(1, sizeof(*k))) == NULL ||
+		    (k->key = strdup(key)) == NULL ||
+		    (k->retry = evtimer_new(p->base, pub_key_retry_cb, k)) ==
+			NULL) {
+			if (k != NULL) {
+				free(k->key);
+				free(k);
+			}
+			pub_services_free(sv, a->nservices);
+			pub_addrs_free(av, a->naddresses);
+			free(w);
+			return -ENOMEM;
+		}
+		k->p = p;
+		k->state = PUB_KEY_WAITING;
+		TAILQ_INSERT_TAIL(&p->keys, k, entry);
+		p->nkeys++;
+	} else {
+		/* A renamed name sticks to the key while it lives. */
+		for (i = 0; i < a->nservices; i++) {
+			for (j = 0; j < k->nservices; j++) {
+				if (k->services[j].alt == NULL ||
+				    strcmp(k->services[j].name, sv[i].name) !=
+					0)
+					continue;
+				sv[i].alt = k->services[j].alt;
+				k->services[j].alt = NULL;
+				break;
+			}
+		}
+		pub_services_free(k->services, k->nservices);
+		pub_addrs_free(k->addrs, k->naddrs);
+		/* Its old records may have held room another key wants. */
+		p->room = true;
+	}
+	k->services = sv;
+	k->nservices = a->nservices;
+	k->addrs = av;
+	k->naddrs = a->naddresses;
+	free(k->what);
+	k->what = w;
+	k->dirty = true;
+	k->skip_err = 0;
+	pub_kick(p);
+	return 0;
+}
+
+void
+publisher_remove(struct publisher *p, const char *key)
+{
+	struct pub_key *k;
+
+	if ((k = pub_key_find(p, key)) == NULL)
+		return;
+	TAILQ_REMOVE(&p->keys, k, entry);
+	p->nkeys--;
+	log_debug("%s: withdrawn", pub_what(k));
+	pub_key_free(k);
+	p->room = true;
+	pub_kick(p);
+}
+
+size_t
+publisher_count(const struct publisher *p)
+{
+	return p->nkeys;
+}
+
+bool
+publisher_settled(const struct publisher *p)
+{
+	const struct pub_key *k;
+
+	if (p->state != PUB_RUNNING)
+		return false;
+	/* A key Avahi refused waits for a change: it does not unsettle. */
+	TAILQ_FOREACH(k, &p->keys, entry)
+	if (k->dirty ||
+	    (k->state != PUB_KEY_ESTABLISHED && k->state != PUB_KEY_SKIPPED))
+		return false;
+	return true;
+}
+
+void
+publisher_free(struct publisher *p)
+{
+	struct pub_key *k;
+
+	if (p == NULL)
+		return;
+	while ((k = TAILQ_FIRST(&p->keys)) != NULL) {
+		TAILQ_REMOVE(&p->keys, k, entry);
+		pub_key_free(k);
+	}
+	if (p->client != NULL)
+		avahi_client_free(p->client);
+	if (p->work != NULL)
+		event_free(p->work);
+	if (p->reconnect != NULL)
+		event_free(p->reconnect);
+	evpoll_free(p->ep);
+	free(p);
+}

@@ -14,6 +14,12 @@
  *   $XDG_RUNTIME_DIR/podman/podman.sock, and as root for every numeric
  *   folder of /run/user (ascending): UID/podman/podman.sock, UID/docker.sock.
  *
+ * Without a usable XDG_RUNTIME_DIR (unset, empty or relative), a non-root
+ * user's runtime folder is taken to be /run/user/UID, where logind makes
+ * it and where rootless Podman looks too; root then has none of its own.
+ * DOCKER_HOST and DOCKER_CONTEXT are both listed when both are set: we
+ * watch every engine, not the one the docker CLI would pick.
+ *
  * Every candidate is listed whether or not a socket is there now (the
  * socket watcher needs the whole set); "real" says whether one is.  Two
  * candidates are one when their paths are equal or resolve to the same

@@ -168,7 +168,7 @@ agent_setup(struct agent *ag)
 	if ((ag->reconcile = reconcile_new(&sink, &ag->host)) == NULL)
 		fatalx("out of memory");
 	ag->engines = engines_new(
-	    ag->base, ag->http, ag->options, &cbs, agent_engine_lost, ag);
+	    ag->base, ag->http, ag->options, true, &cbs, agent_engine_lost, ag);
 	if (ag->engines == NULL)
 		return -EINVAL;
 	return 0;

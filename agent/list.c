@@ -42,29 +42,13 @@ struct list {
 	struct engines *engines;
 	struct list_items items;
 	struct event *timeout;
-	int answered; /* engines that listed */
 };
-
-static bool
-list_engine_settled(const struct engine *e)
-{
-	enum engine_state s = engine_get_state(e);
-
-	return s == ENGINE_STREAMING || s == ENGINE_BACKOFF;
-}
 
 static void
 list_check_done(struct list *l)
 {
-	size_t i;
-
-	if (l->engines == NULL)
-		return;
-	for (i = 0; i < engines_count(l->engines); i++) {
-		if (!list_engine_settled(engines_get(l->engines, i)))
-			return;
-	}
-	event_base_loopbreak(l->base);
+	if (l->engines != NULL && engines_settled(l->engines))
+		event_base_loopbreak(l->base);
 }
 
 static void
@@ -108,10 +92,6 @@ list_gone(struct engine *e, const char *id, void *arg)
 static void
 list_sync(struct engine *e, enum engine_sync phase, void *arg)
 {
-	struct list *l = arg;
-
-	if (phase == ENGINE_SYNC_END)
-		l->answered++;
 }
 
 static void
@@ -373,11 +353,11 @@ list_run(const struct options *o)
 	if (l.timeout == NULL)
 		fatalx("out of memory");
 	evtimer_add(l.timeout, &tv);
-	if ((l.engines = engines_new(l.base, http, o, &cbs, NULL, &l)) !=
+	if ((l.engines = engines_new(l.base, http, o, false, &cbs, NULL, &l)) !=
 	    NULL) {
 		list_check_done(&l);
 		event_base_dispatch(l.base);
-		if (l.answered == 0)
+		if (engines_answered(l.engines) == 0)
 			log_error("no engine answered");
 		else
 			status = list_print(&l, o);

@@ -101,7 +101,7 @@ struct engine {
 	char api[16]; /* "1.41", "" before ping */
 	char prefix[16];
 	int libpod_major;
-	    /* Podman's libpod API major version, 0: none */ /* "/v1.41" */
+	/* Podman's libpod API major version, 0: none */ /* "/v1.41" */
 
 	struct http_request *req; /* ping, info, networks, list */
 	struct http_request *events;
@@ -993,7 +993,7 @@ engine_info_done(struct http_request *req, int result, long status,
 {
 	struct engine *e = arg;
 	struct json_object *root;
-	const char *id;
+	const char *id, *graph;
 	char reason[512];
 	unsigned gen;
 
@@ -1008,7 +1008,18 @@ engine_info_done(struct http_request *req, int result, long status,
 	}
 	root = json_tokener_parse(body);
 	id = root != NULL ? engine_json_string(root, "ID") : NULL;
-	if (id != NULL && *id != '\0') {
+	/*
+	 * Podman 4.3 makes up a new ID on every /info; its storage root is
+	 * what stays the same for one engine (and differs per rootless user).
+	 */
+	if (e->kind == ENGINE_KIND_PODMAN && root != NULL &&
+	    (graph = engine_json_string(root, "DockerRootDir")) != NULL &&
+	    *graph != '\0') {
+		free(e->id);
+		e->id = NULL;
+		if (asprintf(&e->id, "podman:%s", graph) == -1)
+			e->id = NULL;
+	} else if (id != NULL && *id != '\0') {
 		free(e->id);
 		e->id = strdup(id);
 	}

@@ -72,7 +72,11 @@ enum engine_kind engine_get_kind(const struct engine *e);
 /* "docker", "podman", or "engine" before the first answer. */
 const char *engine_name(const struct engine *e);
 const char *engine_socket(const struct engine *e);
-/* The engine's ID from /info, or NULL before it answered. */
+/*
+ * The engine's ID from /info, or NULL before it answered: two sockets of
+ * one engine give the same.  Podman's /info ID changes on every call, so
+ * for Podman it is "podman:" and its storage root (DockerRootDir).
+ */
 const char *engine_id(const struct engine *e);
 /* The negotiated API version, "1.41", or NULL. */
 const char *engine_api_version(const struct engine *e);

@@ -6,7 +6,7 @@
  *   state CONNECTING            every state change
  *   engine docker 1.41 ID       once connected (kind, API, engine ID)
  *   sync begin / sync end
- *   container ID NAME STATE     after each inspect
+ *   container ID NAME STATE ENGINE pod=POD [infra]   after each inspect
  *   gone ID
  *
  * Logs go to stderr (debug level with -d).  SIGTERM/SIGINT end it cleanly
@@ -60,9 +60,11 @@ probe_hook(struct probe *p, const char *where)
 static void
 probe_container(struct engine *e, struct instance *inst, void *arg)
 {
-	printf("container %s %s %s %s\n", inst->id,
+	printf("container %s %s %s %s pod=%.12s%s\n", inst->id,
 	    inst->name != NULL ? inst->name : "-",
-	    instance_state_name(inst->state), inst->engine);
+	    instance_state_name(inst->state), inst->engine,
+	    inst->pod != NULL ? inst->pod : "-",
+	    inst->pod_infra ? " infra" : "");
 	instance_free(inst);
 	probe_hook(arg, "container");
 }

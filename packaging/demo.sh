@@ -17,7 +17,6 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-PORT=18290
 T=_http._tcp
 
 step() {
@@ -60,6 +59,7 @@ export PORTLIGHT_BIN
 
 step "Setting up the sandbox: netns A (avahi-daemon, portlight) <-veth-> netns B (mDNS browser), private D-Bus and dockerd"
 pl_init demo
+PORT=$(pl_port 0) # a free host port of 18200-18299
 pl_sandbox
 
 # show_seen: what the browser in B sees of $T, one line per service.

@@ -11,8 +11,10 @@
 #   avahi-daemon, avahi-browse and portlight are pointed at, and a private
 #   dockerd (own socket, data, exec root, bridge, containerd namespace).
 #
-# Every name (netns, veth, bridge, folder) is derived from the sandbox name,
-# so tests and other people's sandboxes can run side by side.  A sandbox
+# Every name (netns, veth, bridge, folder) is derived from the sandbox name
+# and the build folder of PORTLIGHT_BIN, so tests, and the same tests of
+# other build folders, can run side by side.  Each sandbox claims a block
+# of ten host ports in 18200-18299 (PL_PORT_BASE .. +9; pl_port K).  A sandbox
 # first removes what a crashed earlier run of the same name left behind,
 # and removes everything again at exit.  Processes are ended by the pid we
 # recorded when we started them, never by name.
@@ -22,7 +24,7 @@
 #   pl_init core                # names, checks, leftovers, EXIT trap
 #   pl_sandbox                  # netns + dbus + avahi + dockerd + image
 #   pl_portlight_start [ARGS]   # portlight -H unix://$PL_DOCKER_SOCK in A
-#   pl_mdns wait Shop _http._tcp --port 18200 --txt path=/
+#   pl_mdns wait Shop _http._tcp --port "$(pl_port 0)" --txt path=/
 #   pl_check "what" COMMAND...  # PASS/FAIL line, counts failures
 #   pl_finish                   # summary; exit status 1 if anything failed
 #
@@ -216,16 +218,20 @@ pl_kill_tracked() {
 # pl_init NAME: set every name of this sandbox, check we can run, remove
 # leftovers of an earlier run of the same NAME, and clean up at exit.
 pl_init() {
-	local name=$1 hash
+	local name=$1 hash bindir=
 	[[ "$name" =~ ^[a-z0-9_-]{1,24}$ ]] ||
 		pl_die "sandbox name '$name' must be 1-24 of [a-z0-9_-]"
 	PL_NAME=$name
 	PL_T0=$SECONDS
-	hash=$(printf '%s' "$name" | md5sum)
+	if [ -n "${PORTLIGHT_BIN:-}" ]; then
+		bindir=$(cd "$(dirname "$PORTLIGHT_BIN")" 2>/dev/null && pwd -P) ||
+			bindir=$PORTLIGHT_BIN
+	fi
+	hash=$(printf '%s\n%s\n' "$name" "$bindir" | md5sum)
 	PL_TAG=${hash:0:6}
 	PL_DIR=${PL_ROOT:-/tmp}/pl-$PL_TAG
-	PL_NS_A=pl-$name-a
-	PL_NS_B=pl-$name-b
+	PL_NS_A=pl-$name-${PL_TAG:0:4}-a
+	PL_NS_B=pl-$name-${PL_TAG:0:4}-b
 	PL_VETH_A=pl${PL_TAG}a # IFNAMSIZ: at most 15 characters
 	PL_VETH_B=pl${PL_TAG}b
 	PL_BRIDGE=pl${PL_TAG}br
@@ -241,11 +247,12 @@ pl_init() {
 	PL_MDNS_TOOL=$PL_LIB_DIR/mdns_browse.py
 	PL_PORTLIGHT_PID=
 	PL_PORTLIGHT_STATUS=
+	PL_PORT_BASE=
 	export PL_NAME PL_DIR
 
 	pl_require_root
-	pl_require_tools ip unshare mount umount dbus-daemon avahi-daemon \
-		avahi-browse md5sum setsid
+	pl_require_tools ip ss unshare mount umount dbus-daemon dbus-send \
+		avahi-daemon avahi-browse md5sum setsid
 	pl_require_python_zeroconf
 
 	pl_cleanup quiet
@@ -254,7 +261,41 @@ pl_init() {
 	trap pl_on_exit EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
-	pl_log "sandbox $PL_DIR, netns $PL_NS_A/$PL_NS_B, veth $PL_VETH_A/$PL_VETH_B, $PL_NET.0/24"
+	pl_claim_ports
+	pl_log "sandbox $PL_DIR, netns $PL_NS_A/$PL_NS_B, veth $PL_VETH_A/$PL_VETH_B, $PL_NET.0/24, host ports $PL_PORT_BASE-$((PL_PORT_BASE + 9))"
+}
+
+# pl_claim_ports: claim a block of ten host ports in 18200-18299 that no
+# other sandbox holds (a folder in /tmp/pl-ports naming our pid) and
+# nothing listens on.  Sets PL_PORT_BASE.
+pl_claim_ports() {
+	local d=/tmp/pl-ports i base owner
+	mkdir -p "$d"
+	for ((i = 0; i < 10; i++)); do
+		base=$((18200 + ((16#${PL_TAG:0:2} + i) % 10) * 10))
+		if [ -d "$d/$base" ]; then
+			owner=$(cat "$d/$base/pid" 2>/dev/null) || owner=
+			if [ -n "$owner" ] && kill -0 "$owner" 2>/dev/null; then
+				continue
+			fi
+			rm -rf "${d:?}/$base" # its owner is gone
+		fi
+		mkdir "$d/$base" 2>/dev/null || continue
+		printf '%s\n' "$$" >"$d/$base/pid"
+		if ss -Hltn "( sport >= :$base and sport <= :$((base + 9)) )" |
+			grep -q .; then
+			rm -rf "${d:?}/$base"
+			continue
+		fi
+		PL_PORT_BASE=$base
+		return 0
+	done
+	pl_die "no free block of ten host ports in 18200-18299 (see /tmp/pl-ports)"
+}
+
+# pl_port K: the K-th (0-9) host port of this sandbox.
+pl_port() {
+	printf '%s\n' "$((PL_PORT_BASE + $1))"
 }
 
 pl_on_exit() {
@@ -309,6 +350,10 @@ pl_cleanup() {
 		else
 			rm -rf --one-file-system "$PL_DIR" 2>/dev/null || rm -rf "$PL_DIR"
 		fi
+	fi
+	if [ -n "${PL_PORT_BASE:-}" ] &&
+		[ "$(cat "/tmp/pl-ports/$PL_PORT_BASE/pid" 2>/dev/null)" = "$$" ]; then
+		rm -rf "/tmp/pl-ports/$PL_PORT_BASE"
 	fi
 	return 0
 }
@@ -567,6 +612,19 @@ pl_image_import() {
 	pl_docker import "$PL_DIR/img.tar" "$PL_IMAGE" >/dev/null ||
 		pl_die "docker import of $PL_DIR/img.tar failed"
 	pl_log "image $PL_IMAGE imported"
+}
+
+# pl_docker_started_ms NAME: when the container last started (ms since
+# the epoch), from docker inspect.
+pl_docker_started_ms() {
+	pl_docker inspect -f '{{.State.StartedAt}}' "$1" | /usr/bin/python3 -c '
+import datetime, re, sys
+s = sys.stdin.read().strip()
+m = re.match(r"(\d+-\d+-\d+T\d+:\d+:\d+)(?:\.(\d+))?Z$", s)
+t = datetime.datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S")
+t = t.replace(tzinfo=datetime.timezone.utc)
+frac = (m.group(2) or "0")[:6].ljust(6, "0")
+print(int(t.timestamp()) * 1000 + int(frac) // 1000)'
 }
 
 # pl_docker_httpd NAME [DOCKER-RUN-ARGS...]: a detached container running

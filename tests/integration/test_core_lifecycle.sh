@@ -4,14 +4,15 @@
 # (python3-zeroconf in netns B sees goodbyes, avahi-browse in A lists
 # nothing) and exits 0; started again it announces the same names (no
 # " #2"); SIGINT does the same as SIGTERM.  Also --help and --version.
-# Host ports 18220-18229.
+# Host ports: the sandbox's block, P0 and P1 (pl_port).
 set -euo pipefail
 SOURCE_DIR=${SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$SOURCE_DIR/tests/integration/lib.sh"
 
 T=_http._tcp
 pl_init core_lifecycle
+P0=$(pl_port 0) P1=$(pl_port 1)
 
 [ -x "${PORTLIGHT_BIN:-}" ] || pl_die "PORTLIGHT_BIN=${PORTLIGHT_BIN:-} is not an executable"
 # shellcheck disable=SC2317 # called through pl_check
@@ -30,22 +31,22 @@ pl_check "portlight --help exits 0 and mentions --host" help_ok
 pl_sandbox
 
 # Two labelled containers before portlight runs.
-pl_docker_httpd early -p 18220:80 -l portlight.enable=true \
+pl_docker_httpd early -p "$P0:80" -l portlight.enable=true \
 	-l portlight.name=Early -l portlight.txt.path=/early
-pl_docker_httpd second -p 18221:80 -l portlight.enable=true \
+pl_docker_httpd second -p "$P1:80" -l portlight.enable=true \
 	-l portlight.name=Second -l portlight.type=http
 
 t0=$(pl_now_ms)
 pl_portlight_start -H "unix://$PL_DOCKER_SOCK"
-if pl_mdns wait Early "$T" --port 18220 --txt path=/early --timeout 15 \
+if pl_mdns wait Early "$T" --port "$P0" --txt path=/early --timeout 15 \
 	>"$PL_DIR/early.json"; then
 	ms=$(($(pl_json "$PL_DIR/early.json" 'd["seen_at_ms"]') - t0))
-	pl_pass "a container running before portlight started is announced (Early, port 18220, TXT path=/early; ${ms} ms after start)"
+	pl_pass "a container running before portlight started is announced (Early, port $P0, TXT path=/early; ${ms} ms after start)"
 else
 	pl_fail "Early (running before portlight started) not seen within 15 s"
 fi
-pl_check "Second (portlight.type=http means _http._tcp) announced on port 18221" \
-	pl_mdns wait Second "$T" --port 18221 --timeout 10
+pl_check "Second (portlight.type=http means _http._tcp) announced on port $P1" \
+	pl_mdns wait Second "$T" --port "$P1" --timeout 10
 
 # SIGTERM: everything withdrawn, exit status 0.
 declare -A observer
@@ -79,7 +80,7 @@ pl_check "the containers still run (portlight only withdrew them)" \
 # Started again: the same names come back, not "Early #2".
 pl_portlight_start -H "unix://$PL_DOCKER_SOCK"
 pl_check "started again: Early announced under the same name" \
-	pl_mdns wait Early "$T" --port 18220 --timeout 15
+	pl_mdns wait Early "$T" --port "$P0" --timeout 15
 pl_mdns browse "$T" --timeout 2 >"$PL_DIR/browse2.json"
 pl_check "started again: exactly Early and Second, no renamed duplicates" \
 	test "$(pl_json "$PL_DIR/browse2.json" 'sorted(s["name"] for s in d["services"])')" = '["Early", "Second"]'

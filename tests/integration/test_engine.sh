@@ -4,7 +4,11 @@
 # callback and we check them as containers start, stop, pause, and as
 # dockerd itself is killed and started again.
 #
-# Needs root, dockerd, docker, busybox-static.  It fails (never skips)
+# Then the same checks, shorter, against Podman's Docker-compatible
+# service (podman system service): Podman is detected, its pods are
+# reported, and its own events (init, cleanup, remove) flow.
+#
+# Needs root, dockerd, docker, podman, runc, busybox-static.  It fails (never skips)
 # when it cannot run.  Everything it starts lives under one temp dir
 # (/tmp/pl-engine-*) and is ended by pid.
 
@@ -22,12 +26,20 @@ fail() {
 }
 
 [ "$(id -u)" = 0 ] || fail "needs root"
-for cmd in dockerd docker setsid; do
+for cmd in dockerd docker podman runc setsid ss; do
 	command -v "$cmd" >/dev/null || fail "$cmd not installed"
 done
 [ -x /bin/busybox ] || fail "busybox-static not installed"
 PROBE=${PROBE_DIR:-$(dirname "$0")}/probe_engine
 [ -x "$PROBE" ] || fail "no probe_engine at $PROBE (build first)"
+
+# Podman with everything under $DIR (and runc: crun fails here).
+P() {
+	CONTAINERS_CONF=$DIR/containers.conf podman --root "$DIR/proot" \
+	    --runroot "$DIR/prun" --tmpdir "$DIR/ptmp" \
+	    --cgroup-manager cgroupfs --events-backend file \
+	    --network-backend cni --network-config-dir "$DIR/cni" "$@"
+}
 
 # Stops a dockerd we started (by its pidfile) and waits for it to go.
 stop_dockerd() {
@@ -50,9 +62,21 @@ stop_dockerd() {
 
 # Removes one of our temp dirs: its dockerd, containers' shims, mounts.
 clean_dir() {
-	local d=$1 m
+	local d=$1 m DIR=$1
 	[ -d "$d" ] || return 0
 	stop_dockerd "$d/docker.pid"
+	if [ -f "$d/podman.pid" ]; then
+		m=$(cat "$d/podman.pid")
+		if [ "$(ps -p "$m" -o comm= 2>/dev/null)" = podman ]; then
+			P rm -f -a -t 0 >/dev/null 2>&1
+			P pod rm -f -a >/dev/null 2>&1
+			kill "$m" 2>/dev/null
+		fi
+	fi
+	# conmon of Podman containers outlives the service.
+	for m in $(pgrep -f "conmon.*$d" 2>/dev/null); do
+		kill -9 "$m" 2>/dev/null
+	done
 	if [ -f "$d/probe.pid" ]; then
 		m=$(cat "$d/probe.pid")
 		if [ "$(ps -p "$m" -o comm= 2>/dev/null)" = probe_engine ]; then
@@ -328,5 +352,77 @@ PROBE_PID=
 grep -q '^exit$' "$DIR/probe.out" || fail "probe did not exit cleanly"
 if grep -q 'Sanitizer\|runtime error' "$DIR/probe.err"; then
 	fail "sanitizer report"
+fi
+echo "ok: docker part done"
+
+# Podman's compat service.
+cat >"$DIR/containers.conf" <<'CONF'
+[engine]
+runtime = "runc"
+events_logger = "file"
+[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+CONF
+PSOCK=$DIR/podman.sock
+(setsid bash -c 'echo $$ >"$1/podman.pid"; shift; exec "$@"' _ "$DIR" \
+    env CONTAINERS_CONF="$DIR/containers.conf" podman --root "$DIR/proot" \
+    --runroot "$DIR/prun" --tmpdir "$DIR/ptmp" --cgroup-manager cgroupfs \
+    --events-backend file --network-backend cni \
+    --network-config-dir "$DIR/cni" \
+    system service --time=0 "unix://$PSOCK" \
+    >>"$DIR/podman.log" 2>&1 </dev/null &)
+for i in $(seq 100); do
+	[ -S "$PSOCK" ] && break
+	sleep 0.1
+done
+[ -S "$PSOCK" ] || fail "podman system service did not come up"
+# A pod's infra needs catatonit (not installed): a script stands in.
+printf '#!/bin/sh\nexec /bin/busybox sleep 100000\n' >"$DIR/img/pause"
+chmod +x "$DIR/img/pause"
+tar -C "$DIR/img" -cf "$DIR/img.tar" . || fail "tar"
+P import "$DIR/img.tar" pl-engine-bb >/dev/null 2>"$DIR/import.err" ||
+    fail "podman import: $(tail -n 3 "$DIR/import.err")"
+P pod create --name pl-pod --infra-image localhost/pl-engine-bb:latest \
+    --infra-command /pause >/dev/null || fail "podman pod create"
+inpod=$(P run -d --pod pl-pod --name pl-inpod pl-engine-bb \
+    /bin/busybox sleep 600) || fail "podman run in pod"
+
+"$PROBE" -d "$PSOCK" >"$DIR/probe.out" 2>"$DIR/probe.err" &
+PROBE_PID=$!
+echo "$PROBE_PID" >"$DIR/probe.pid"
+wait_line '^sync end$' 0 30
+grep -Eq '^engine podman 1\.[0-9]+ podman:' "$DIR/probe.out" ||
+    fail "engine not detected as podman (with a storage-root ID)"
+grep -Eq "^container $inpod pl-inpod running podman pod=[0-9a-f]{12}\$" \
+    "$DIR/probe.out" || fail "pod member not reported with its pod"
+grep -Eq "^container [0-9a-f]+ [^ ]+-infra running podman pod=[0-9a-f]{12} infra\$" \
+    "$DIR/probe.out" || fail "pod infra container not flagged"
+echo "ok: podman detected, pod and infra reported in the sync"
+
+m=$(mark)
+pw=$(P run -d --name pl-pweb pl-engine-bb /bin/busybox sleep 600) ||
+    fail "podman run"
+wait_line "^container $pw pl-pweb running podman" "$m" 15
+m=$(mark)
+P pause pl-pweb >/dev/null || fail "podman pause"
+wait_line "^gone $pw$" "$m" 10
+m=$(mark)
+P unpause pl-pweb >/dev/null || fail "podman unpause"
+wait_line "^container $pw pl-pweb running podman" "$m" 10
+m=$(mark)
+P rm -f -t 0 pl-pweb >/dev/null || fail "podman rm"
+wait_line "^gone $pw$" "$m" 15
+grep -q 'event container remove' "$DIR/probe.err" ||
+    fail "no Podman remove event seen"
+echo "ok: podman run, pause, unpause, rm"
+
+kill "$PROBE_PID"
+wait "$PROBE_PID"
+rc=$?
+PROBE_PID=
+[ "$rc" = 0 ] || fail "probe (podman) exited with $rc"
+grep -q '^exit$' "$DIR/probe.out" || fail "probe (podman) did not exit cleanly"
+if grep -q 'Sanitizer\|runtime error' "$DIR/probe.err"; then
+	fail "sanitizer report (podman)"
 fi
 echo "PASS: test_engine"

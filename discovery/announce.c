@@ -193,6 +193,11 @@ announce_prefix(const char *s, const char *prefix)
 	return (strncmp(s, prefix, strlen(prefix)) == 0);
 }
 
+static void announce_skip(struct announce_ctx *, const char *, const char *,
+    ...) __attribute__((format(printf, 3, 4)));
+static void announce_skip_label(struct announce_ctx *, const char *,
+    const char *, ...) __attribute__((format(printf, 3, 4)));
+
 /*
  * Records a skip.  The item is cut and made printable (it may be a
  * hostile label key); the same skip twice is kept once, since a
@@ -1715,23 +1720,6 @@ announce_addresses(struct announce_ctx *c)
 
 /* -- Putting it together ---------------------------------------------- */
 
-static void
-announce_service_clear(struct announce_service *s)
-{
-	size_t i;
-
-	free(s->name);
-	free(s->type);
-	for (i = 0; i < s->ntxt; i++)
-		free(s->txt[i]);
-	free(s->txt);
-	for (i = 0; i < s->nsubtypes; i++)
-		free(s->subtypes[i]);
-	free(s->subtypes);
-	free(s->host);
-	memset(s, 0, sizeof *s);
-}
-
 static int
 announce_svc_cmp(const void *a, const void *b)
 {
@@ -1821,7 +1809,7 @@ announce_finish_services(struct announce_ctx *c)
 			snprintf(item, sizeof item, "port %u", s->port);
 			announce_skip(c, item,
 			    "another service has the same name and type");
-			announce_service_clear(s);
+			announcement_service_clear(s);
 		}
 	}
 	if (c->error != 0)
@@ -1903,7 +1891,7 @@ announce_ctx_clear(struct announce_ctx *c)
 	size_t i;
 
 	for (i = 0; i < c->nsvcs; i++) {
-		announce_service_clear(&c->svcs[i].s);
+		announcement_service_clear(&c->svcs[i].s);
 		free(c->svcs[i].sid);
 	}
 	free(c->svcs);
@@ -1948,183 +1936,4 @@ announce_instance(const struct instance *inst, const struct host_facts *host,
 	}
 	*out = c.a;
 	return (0);
-}
-
-void
-announcement_free(struct announcement *a)
-{
-	size_t i;
-
-	if (a == NULL)
-		return;
-	for (i = 0; i < a->nservices; i++)
-		announce_service_clear(&a->services[i]);
-	free(a->services);
-	for (i = 0; i < a->naliases; i++)
-		free(a->aliases[i]);
-	free(a->aliases);
-	for (i = 0; i < a->naddresses; i++) {
-		free(a->addresses[i].name);
-		free(a->addresses[i].addr);
-	}
-	free(a->addresses);
-	for (i = 0; i < a->nskips; i++) {
-		free(a->skips[i].item);
-		free(a->skips[i].reason);
-	}
-	free(a->skips);
-	free(a);
-}
-
-static bool
-announce_streq(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return (a == b);
-	return (strcmp(a, b) == 0);
-}
-
-static bool
-announce_strv_eq(char **a, size_t na, char **b, size_t nb)
-{
-	size_t i;
-
-	if (na != nb)
-		return (false);
-	for (i = 0; i < na; i++)
-		if (!announce_streq(a[i], b[i]))
-			return (false);
-	return (true);
-}
-
-bool
-announcement_equal(const struct announcement *a, const struct announcement *b)
-{
-	const struct announce_service *x, *y;
-	const struct announce_address *p, *q;
-	size_t i;
-
-	if (a == NULL || b == NULL)
-		return (a == b);
-	if (a->nservices != b->nservices || a->naddresses != b->naddresses ||
-	    !announce_strv_eq(a->aliases, a->naliases, b->aliases, b->naliases))
-		return (false);
-	for (i = 0; i < a->nservices; i++) {
-		x = &a->services[i];
-		y = &b->services[i];
-		if (!announce_streq(x->name, y->name) ||
-		    !announce_streq(x->type, y->type) || x->port != y->port ||
-		    x->ifindex != y->ifindex || x->family != y->family ||
-		    !announce_streq(x->host, y->host) ||
-		    !announce_strv_eq(x->txt, x->ntxt, y->txt, y->ntxt) ||
-		    !announce_strv_eq(
-			x->subtypes, x->nsubtypes, y->subtypes, y->nsubtypes))
-			return (false);
-	}
-	for (i = 0; i < a->naddresses; i++) {
-		p = &a->addresses[i];
-		q = &b->addresses[i];
-		if (!announce_streq(p->name, q->name) ||
-		    p->ifindex != q->ifindex || p->family != q->family ||
-		    !announce_streq(p->addr, q->addr))
-			return (false);
-	}
-	return (true);
-}
-
-/* Copies n strings; false on ENOMEM (the copied ones stay in *out). */
-static bool
-announce_strv_copy(char **src, size_t n, char ***out, size_t *nout)
-{
-	size_t i;
-
-	*out = NULL;
-	*nout = 0;
-	if (n == 0)
-		return (true);
-	if ((*out = calloc(n, sizeof **out)) == NULL)
-		return (false);
-	for (i = 0; i < n; i++) {
-		if (src[i] != NULL && ((*out)[i] = strdup(src[i])) == NULL)
-			return (false);
-		(*nout)++;
-	}
-	return (true);
-}
-
-static char *
-announce_strdup_null(const char *s, bool *ok)
-{
-	char *d;
-
-	if (s == NULL)
-		return (NULL);
-	if ((d = strdup(s)) == NULL)
-		*ok = false;
-	return (d);
-}
-
-struct announcement *
-announcement_copy(const struct announcement *a)
-{
-	struct announcement *b;
-	const struct announce_service *s;
-	struct announce_service *d;
-	size_t i;
-	bool ok = true;
-
-	if (a == NULL || (b = calloc(1, sizeof *b)) == NULL)
-		return (NULL);
-	b->enabled = a->enabled;
-	if (a->nservices > 0 &&
-	    (b->services = calloc(a->nservices, sizeof *b->services)) == NULL)
-		goto fail;
-	for (i = 0; i < a->nservices; i++) {
-		s = &a->services[i];
-		d = &b->services[b->nservices++];
-		d->port = s->port;
-		d->ifindex = s->ifindex;
-		d->family = s->family;
-		d->name = announce_strdup_null(s->name, &ok);
-		d->type = announce_strdup_null(s->type, &ok);
-		d->host = announce_strdup_null(s->host, &ok);
-		if (!ok ||
-		    !announce_strv_copy(s->txt, s->ntxt, &d->txt, &d->ntxt) ||
-		    !announce_strv_copy(
-			s->subtypes, s->nsubtypes, &d->subtypes, &d->nsubtypes))
-			goto fail;
-	}
-	if (!announce_strv_copy(
-		a->aliases, a->naliases, &b->aliases, &b->naliases))
-		goto fail;
-	if (a->naddresses > 0 &&
-	    (b->addresses = calloc(a->naddresses, sizeof *b->addresses)) ==
-		NULL)
-		goto fail;
-	for (i = 0; i < a->naddresses; i++) {
-		b->addresses[i].ifindex = a->addresses[i].ifindex;
-		b->addresses[i].family = a->addresses[i].family;
-		b->addresses[i].name =
-		    announce_strdup_null(a->addresses[i].name, &ok);
-		b->addresses[i].addr =
-		    announce_strdup_null(a->addresses[i].addr, &ok);
-		b->naddresses++;
-		if (!ok)
-			goto fail;
-	}
-	if (a->nskips > 0 &&
-	    (b->skips = calloc(a->nskips, sizeof *b->skips)) == NULL)
-		goto fail;
-	for (i = 0; i < a->nskips; i++) {
-		b->skips[i].item = announce_strdup_null(a->skips[i].item, &ok);
-		b->skips[i].reason =
-		    announce_strdup_null(a->skips[i].reason, &ok);
-		b->nskips++;
-		if (!ok)
-			goto fail;
-	}
-	return (b);
-fail:
-	announcement_free(b);
-	return (NULL);
 }

@@ -1,0 +1,212 @@
+/*
+ * announcement: the life of the result of announce_instance() apart from
+ * how it is computed: freeing, comparing (the reconciler republishes a
+ * container only when its records changed) and deep copies (the
+ * publisher keeps its own, to republish after avahi-daemon restarts).
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "announce.h"
+#include "announce_int.h"
+
+void
+announcement_service_clear(struct announce_service *s)
+{
+	size_t i;
+
+	free(s->name);
+	free(s->type);
+	for (i = 0; i < s->ntxt; i++)
+		free(s->txt[i]);
+	free(s->txt);
+	for (i = 0; i < s->nsubtypes; i++)
+		free(s->subtypes[i]);
+	free(s->subtypes);
+	free(s->host);
+	memset(s, 0, sizeof *s);
+}
+
+void
+announcement_free(struct announcement *a)
+{
+	size_t i;
+
+	if (a == NULL)
+		return;
+	for (i = 0; i < a->nservices; i++)
+		announcement_service_clear(&a->services[i]);
+	free(a->services);
+	for (i = 0; i < a->naliases; i++)
+		free(a->aliases[i]);
+	free(a->aliases);
+	for (i = 0; i < a->naddresses; i++) {
+		free(a->addresses[i].name);
+		free(a->addresses[i].addr);
+	}
+	free(a->addresses);
+	for (i = 0; i < a->nskips; i++) {
+		free(a->skips[i].item);
+		free(a->skips[i].reason);
+	}
+	free(a->skips);
+	free(a);
+}
+
+static bool
+announcement_streq(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return (a == b);
+	return (strcmp(a, b) == 0);
+}
+
+static bool
+announcement_strv_eq(char **a, size_t na, char **b, size_t nb)
+{
+	size_t i;
+
+	if (na != nb)
+		return (false);
+	for (i = 0; i < na; i++)
+		if (!announcement_streq(a[i], b[i]))
+			return (false);
+	return (true);
+}
+
+bool
+announcement_equal(const struct announcement *a, const struct announcement *b)
+{
+	const struct announce_service *x, *y;
+	const struct announce_address *p, *q;
+	size_t i;
+
+	if (a == NULL || b == NULL)
+		return (a == b);
+	if (a->nservices != b->nservices || a->naddresses != b->naddresses ||
+	    !announcement_strv_eq(
+		a->aliases, a->naliases, b->aliases, b->naliases))
+		return (false);
+	for (i = 0; i < a->nservices; i++) {
+		x = &a->services[i];
+		y = &b->services[i];
+		if (!announcement_streq(x->name, y->name) ||
+		    !announcement_streq(x->type, y->type) ||
+		    x->port != y->port || x->ifindex != y->ifindex ||
+		    x->family != y->family ||
+		    !announcement_streq(x->host, y->host) ||
+		    !announcement_strv_eq(x->txt, x->ntxt, y->txt, y->ntxt) ||
+		    !announcement_strv_eq(
+			x->subtypes, x->nsubtypes, y->subtypes, y->nsubtypes))
+			return (false);
+	}
+	for (i = 0; i < a->naddresses; i++) {
+		p = &a->addresses[i];
+		q = &b->addresses[i];
+		if (!announcement_streq(p->name, q->name) ||
+		    p->ifindex != q->ifindex || p->family != q->family ||
+		    !announcement_streq(p->addr, q->addr))
+			return (false);
+	}
+	return (true);
+}
+
+/* Copies n strings; false on ENOMEM (the copied ones stay in *out). */
+static bool
+announcement_strv_copy(char **src, size_t n, char ***out, size_t *nout)
+{
+	size_t i;
+
+	*out = NULL;
+	*nout = 0;
+	if (n == 0)
+		return (true);
+	if ((*out = calloc(n, sizeof **out)) == NULL)
+		return (false);
+	for (i = 0; i < n; i++) {
+		if (src[i] != NULL && ((*out)[i] = strdup(src[i])) == NULL)
+			return (false);
+		(*nout)++;
+	}
+	return (true);
+}
+
+static char *
+announcement_strdup_null(const char *s, bool *ok)
+{
+	char *d;
+
+	if (s == NULL)
+		return (NULL);
+	if ((d = strdup(s)) == NULL)
+		*ok = false;
+	return (d);
+}
+
+struct announcement *
+announcement_copy(const struct announcement *a)
+{
+	struct announcement *b;
+	const struct announce_service *s;
+	struct announce_service *d;
+	size_t i;
+	bool ok = true;
+
+	if (a == NULL || (b = calloc(1, sizeof *b)) == NULL)
+		return (NULL);
+	b->enabled = a->enabled;
+	if (a->nservices > 0 &&
+	    (b->services = calloc(a->nservices, sizeof *b->services)) == NULL)
+		goto fail;
+	for (i = 0; i < a->nservices; i++) {
+		s = &a->services[i];
+		d = &b->services[b->nservices++];
+		d->port = s->port;
+		d->ifindex = s->ifindex;
+		d->family = s->family;
+		d->name = announcement_strdup_null(s->name, &ok);
+		d->type = announcement_strdup_null(s->type, &ok);
+		d->host = announcement_strdup_null(s->host, &ok);
+		if (!ok ||
+		    !announcement_strv_copy(
+			s->txt, s->ntxt, &d->txt, &d->ntxt) ||
+		    !announcement_strv_copy(
+			s->subtypes, s->nsubtypes, &d->subtypes, &d->nsubtypes))
+			goto fail;
+	}
+	if (!announcement_strv_copy(
+		a->aliases, a->naliases, &b->aliases, &b->naliases))
+		goto fail;
+	if (a->naddresses > 0 &&
+	    (b->addresses = calloc(a->naddresses, sizeof *b->addresses)) ==
+		NULL)
+		goto fail;
+	for (i = 0; i < a->naddresses; i++) {
+		b->addresses[i].ifindex = a->addresses[i].ifindex;
+		b->addresses[i].family = a->addresses[i].family;
+		b->addresses[i].name =
+		    announcement_strdup_null(a->addresses[i].name, &ok);
+		b->addresses[i].addr =
+		    announcement_strdup_null(a->addresses[i].addr, &ok);
+		b->naddresses++;
+		if (!ok)
+			goto fail;
+	}
+	if (a->nskips > 0 &&
+	    (b->skips = calloc(a->nskips, sizeof *b->skips)) == NULL)
+		goto fail;
+	for (i = 0; i < a->nskips; i++) {
+		b->skips[i].item =
+		    announcement_strdup_null(a->skips[i].item, &ok);
+		b->skips[i].reason =
+		    announcement_strdup_null(a->skips[i].reason, &ok);
+		b->nskips++;
+		if (!ok)
+			goto fail;
+	}
+	return (b);
+fail:
+	announcement_free(b);
+	return (NULL);
+}

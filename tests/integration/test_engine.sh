@@ -412,6 +412,11 @@ wait_line "^container $pw pl-pweb running podman" "$m" 10
 m=$(mark)
 P rm -f -t 0 pl-pweb >/dev/null || fail "podman rm"
 wait_line "^gone $pw$" "$m" 15
+# gone came with stop/die; Podman's own remove follows.
+for i in $(seq 100); do
+	grep -q 'event container remove' "$DIR/probe.err" && break
+	sleep 0.1
+done
 grep -q 'event container remove' "$DIR/probe.err" ||
     fail "no Podman remove event seen"
 echo "ok: podman run, pause, unpause, rm"

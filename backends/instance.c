@@ -181,7 +181,7 @@ instance_parse_ports(struct instance *inst, struct json_object *ports)
 {
 	struct json_object *b, *binding;
 	enum instance_proto proto;
-	const char *hp;
+	const char *hp, *hip;
 	uint16_t cport, hport;
 	size_t i, n;
 	int error;
@@ -214,8 +214,12 @@ instance_parse_ports(struct instance *inst, struct json_object *ports)
 			hp = json_object_get_string(b);
 			if (instance_parse_port(hp, strlen(hp), &hport) != 0)
 				continue;
-			error = instance_add_port(inst, cport, proto,
-			    instance_get_string(binding, "HostIp"), hport);
+			/* NULL is for unpublished ports: no HostIp is "all". */
+			if ((hip = instance_get_string(binding, "HostIp")) ==
+			    NULL)
+				hip = "";
+			error =
+			    instance_add_port(inst, cport, proto, hip, hport);
 			if (error != 0)
 				return error;
 		}

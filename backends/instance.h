@@ -42,7 +42,7 @@ enum instance_proto {
 struct instance_port {
 	uint16_t		 container_port;
 	enum instance_proto	 proto;
-	char			*host_ip;	/* NULL, "", "0.0.0.0", "::", "127.0.0.1", ... */
+	char			*host_ip;	/* "", "0.0.0.0", "::", "127.0.0.1", ...; NULL iff not published */
 	uint16_t		 host_port;	/* 0: not published */
 };
 

@@ -586,6 +586,7 @@ test_bad_values_skipped(void **state)
 	    "\"NetworkSettings\": {\"Ports\": {"
 	    "  \"80/tcp\": [{\"HostIp\": \"0.0.0.0\", \"HostPort\": \"99999\"},"
 	    "    {\"HostIp\": \"::\", \"HostPort\": \"8080\"},"
+	    "    {\"HostPort\": \"8081\"},"
 	    "    {\"HostPort\": \"0\"}, {\"HostPort\": \"\"}, {\"HostPort\": "
 	    "80},"
 	    "    {\"HostPort\": \"80x\"}, {\"HostPort\": \"+80\"}, 7, null],"
@@ -611,8 +612,9 @@ test_bad_values_skipped(void **state)
 	assert_int_equal(inst->compose_number, 0);
 	assert_int_equal(inst->nenv, 2);
 	assert_string_equal(instance_env(inst, "PORTLIGHT_A"), "2");
-	assert_int_equal(inst->nports, 3);
+	assert_int_equal(inst->nports, 4);
 	assert_port(inst, 80, INSTANCE_PROTO_TCP, "::", 8080);
+	assert_port(inst, 80, INSTANCE_PROTO_TCP, "", 8081);
 	assert_port(inst, 53, INSTANCE_PROTO_UDP, NULL, 0);
 	assert_port(inst, 81, INSTANCE_PROTO_TCP, NULL, 0);
 	assert_int_equal(inst->nnetworks, 1);

@@ -431,6 +431,11 @@ instance_parse(
 		*why = "no Id";
 		return -EINVAL;
 	}
+	/* The id goes into request paths and logs: hex digits only. */
+	if (strlen(s) > 128 || strspn(s, "0123456789abcdef") != strlen(s)) {
+		*why = "Id is not a hexadecimal container id";
+		return -EINVAL;
+	}
 	if ((error = instance_strdup(&inst->id, s, 0)) != 0)
 		return error;
 	strncpy(inst->short_id, s, sizeof inst->short_id - 1);

@@ -544,6 +544,12 @@ test_malformed(void **state)
 	expect_invalid("{}", "no Id");
 	expect_invalid("{\"Id\": 12}", "no Id");
 	expect_invalid("{\"Id\": \"\"}", "no Id");
+	expect_invalid(
+	    "{\"Id\": \"/abc\"}", "Id is not a hexadecimal container id");
+	expect_invalid(
+	    "{\"Id\": \"abc/../x?y\"}", "Id is not a hexadecimal container id");
+	expect_invalid(
+	    "{\"Id\": \"ABC\"}", "Id is not a hexadecimal container id");
 	expect_invalid("{\"Id\": \"abc\"} {}", "data after the JSON document");
 	expect_invalid(
 	    "{\"Id\": \"abc\", \"Name\": 3}", "Name is not a string");

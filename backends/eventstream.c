@@ -158,6 +158,10 @@ eventstream_dispatch(
 			health++;
 	} else
 		n = strlen(action);
+	if (n == 0) {
+		*why = "not an engine event (empty action)";
+		return -EINVAL;
+	}
 	if ((verb = strndup(action, n)) == NULL)
 		return -ENOMEM;
 	ev.action = verb;

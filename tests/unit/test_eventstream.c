@@ -368,6 +368,8 @@ test_garbage(void **state)
 	    "{\"Type\":5,\"Action\":\"start\",\"Actor\":{\"ID\":\"a\"}}\n"
 	    "{\"Type\":\"container\",\"Action\":\"\",\"Actor\":{\"ID\":\"a\"}}"
 	    "\n"
+	    "{\"Type\":\"container\",\"Action\":\" : x\",\"Actor\":{\"ID\":"
+	    "\"a\"}}\n"
 	    "{\"Type\":\"container\",\"Action\":\"start\",\"Actor\":{\"ID\":"
 	    "\"a\"}}"
 	    " {}\n"
@@ -390,7 +392,7 @@ test_garbage(void **state)
 	assert_int_equal(eventstream_feed(es, "\n", 1), 0);
 	record_end(&r, es);
 	assert_int_equal(r.events, 3);
-	assert_int_equal(r.errors, 10);
+	assert_int_equal(r.errors, 11);
 	assert_string_equal(r.text,
 	    "X line is not a JSON object\n"
 	    "X line is not JSON\n"
@@ -401,6 +403,7 @@ test_garbage(void **state)
 	    "X not an engine event (no Type, Action or Actor.ID)\n"
 	    "X not an engine event (no Type, Action or Actor.ID)\n"
 	    "X not an engine event (no Type, Action or Actor.ID)\n"
+	    "X not an engine event (empty action)\n"
 	    "X data after the JSON object on a line\n"
 	    "E container|start|a|a|-|-|0|0\n"
 	    "E container|stop|b|b|-|-|0|0\n"

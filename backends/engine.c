@@ -30,6 +30,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <json-c/json.h>
@@ -116,6 +118,7 @@ struct engine {
 	struct event *pass_ev;
 	struct event *backoff_ev;
 	unsigned attempts;
+	uint32_t jitter; /* xorshift state: no global random() seeding */
 
 	struct engine_net *nets;
 	size_t nnets;
@@ -353,7 +356,10 @@ engine_backoff(struct engine *e, const char *fmt, ...)
 		base_ms = ENGINE_BACKOFF_MAX_MS;
 	e->attempts++;
 	/* Half fixed, half random: engines restarted together spread out. */
-	delay_ms = base_ms / 2 + (unsigned long)random() % (base_ms / 2 + 1);
+	e->jitter ^= e->jitter << 13;
+	e->jitter ^= e->jitter >> 17;
+	e->jitter ^= e->jitter << 5;
+	delay_ms = base_ms / 2 + e->jitter % (base_ms / 2 + 1);
 
 	snprintf(
 	    msg, sizeof msg, "%s; retrying in %.1f s", why, delay_ms / 1000.0);
@@ -1142,6 +1148,11 @@ engine_new(struct event_base *base, struct http *http, const char *socket_path,
 	e->cbs = *cbs;
 	e->arg = arg;
 	TAILQ_INIT(&e->ctrs);
+	/* Different per process and per engine, never 0. */
+	e->jitter = (uint32_t)time(NULL) ^ ((uint32_t)getpid() << 16) ^
+	    (uint32_t)(uintptr_t)e;
+	if (e->jitter == 0)
+		e->jitter = 0x9e3779b9;
 	e->socket = strdup(socket_path);
 	e->es = eventstream_new(
 	    ENGINE_LINE_CAP, engine_event_cb, engine_event_error_cb, e);

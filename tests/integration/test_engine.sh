@@ -291,21 +291,40 @@ D stop -t 1 pl-web2 >/dev/null || fail "docker stop"
 wait_line "^gone $web$" "$m" 15
 echo "ok: docker stop reported gone"
 
-# A burst: start and stop several at once; the final truth wins.
+# A burst: 12 started at once, then all removed at once; the last line
+# for each must be the final truth.
 m=$(mark)
+runs=
+for i in $(seq 12); do
+	D run -d --name pl-burst$i pl-engine-bb /bin/busybox sleep 600 \
+	    >"$DIR/burst$i.id" 2>&1 &
+	runs="$runs $!"
+done
+# Only these: a bare wait would wait for the probe too.
+wait $runs
 ids=
-for i in 1 2 3 4 5; do
-	ids="$ids $(D run -d --name pl-burst$i pl-engine-bb /bin/busybox sleep 600)"
+for i in $(seq 12); do
+	id=$(cat "$DIR/burst$i.id")
+	[[ $id =~ ^[0-9a-f]{64}$ ]] || fail "docker run pl-burst$i: $id"
+	ids="$ids $id"
 done
 for id in $ids; do
-	wait_line "^container $id pl-burst[0-9] running" "$m" 15
+	wait_line "^container $id pl-burst[0-9]+ running" "$m" 20
 done
 m=$(mark)
 D rm -f $ids >/dev/null || fail "docker rm -f"
 for id in $ids; do
-	wait_line "^gone $id$" "$m" 15
+	wait_line "^gone $id$" "$m" 20
 done
-echo "ok: burst of 5 started and removed"
+sleep 1
+for id in $ids; do
+	last=$(grep -E "^(container|gone) $id" "$DIR/probe.out" | tail -n 1)
+	case $last in
+	"gone $id") ;;
+	"container $id "*running*) fail "last word on $id: $last" ;;
+	esac
+done
+echo "ok: burst of 12 started and removed at once"
 
 # dockerd killed and started again: BACKOFF, then a new sync bracket.
 m=$(mark)

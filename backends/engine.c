@@ -122,7 +122,6 @@ struct engine {
 
 	struct engine_net *nets;
 	size_t nnets;
-	bool nets_stale;
 
 	bool seen_events;
 	int64_t last_time;

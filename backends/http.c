@@ -46,7 +46,6 @@ struct http_request {
 	bool added; /* handed to the multi handle */
 	bool cancelled; /* no more callbacks; free at top */
 	bool finished; /* done_cb called; free at top */
-	bool in_headers_cb;
 
 	http_done_cb done_cb;
 	http_data_cb data_cb;

@@ -108,6 +108,7 @@ struct pub_key {
 	AvahiEntryGroup *group;
 	enum pub_key_state state;
 	bool dirty; /* (re)publish at the next pub_work */
+	bool fresh; /* records changed: publish in a new group */
 	int skip_err; /* why Avahi refused it, or 0 */
 	struct event *retry;
 	int fail_delay;
@@ -578,6 +579,16 @@ pub_key_publish(struct publisher *p, struct pub_key *k)
 
 	k->dirty = false;
 	evtimer_del(k->retry);
+	/*
+	 * avahi-daemon holds each commit of a group off until 1 s after the
+	 * previous one, and 20 s once the group has been committed 15 times
+	 * (its own RFC 6762 rate limit).  Changed records are no conflict:
+	 * they get a new group, so that a container whose records change
+	 * often is not delayed.  Collisions reuse the group.
+	 */
+	if (k->fresh)
+		pub_key_drop_group(k);
+	k->fresh = false;
 	if (k->group == NULL) {
 		/* Its callback runs before this returns: k->group is NULL. */
 		g = avahi_entry_group_new(p->client, pub_group_cb, k);
@@ -987,6 +998,7 @@ publisher_set(struct publisher *p, const char *key, const char *what,
 	free(k->what);
 	k->what = w;
 	k->dirty = true;
+	k->fresh = true;
 	k->skip_err = 0;
 	pub_kick(p);
 	return 0;

@@ -195,7 +195,7 @@ pub_no_sanitizer() {
 # pub_avahi_c_start: avahi-daemon in C (no D-Bus: the bus has A's), with a
 # static service "Clash" _http._tcp port 9999 from its own services dir.
 pub_avahi_c_start() {
-	local d=$PL_DIR/avahi-c
+	local d=$PL_DIR/avahi-c i n
 	mkdir -p "$d/services"
 	cat >"$d/avahi.conf" <<EOF
 [server]
@@ -219,6 +219,20 @@ EOF
   <service><type>_http._tcp</type><port>9999</port></service>
 </service-group>
 EOF
+	# RFC 6762 rate limit: "Storm" and "Storm #2".."Storm #16" taken,
+	# so ours collides 16 times before "Storm #17" is free.
+	for i in $(seq 1 16); do
+		n="Storm #$i"
+		[ "$i" = 1 ] && n=Storm
+		cat >"$d/services/storm$i.service" <<EOF
+<?xml version="1.0" standalone='no'?>
+<!DOCTYPE service-group SYSTEM "avahi-service.dtd">
+<service-group>
+  <name>$n</name>
+  <service><type>_storm._tcp</type><port>9998</port></service>
+</service-group>
+EOF
+	done
 	setsid ip netns exec "$PUB_NS_C" unshare -m --propagation private sh -c '
 		mount -t tmpfs -o mode=0755 tmpfs /run/avahi-daemon &&
 		mount --bind "$1" /etc/avahi/services &&
@@ -308,6 +322,27 @@ pl_check "C's Clash still on port 9999" \
 pub_probe_stop
 pl_check "probe exited 0" pub_status_is 0
 
+# 5b. Repeated conflicts are rate limited (RFC 6762 8.1) --------------------
+# After 15 conflicts the next probe must wait at least 5 s.  (avahi-daemon
+# itself holds each commit of a group off 1 s after the previous one, and
+# 20 s after 15 commits; the publisher's own 15-in-10-s limit adds 5 s.)
+pl_check "netns C's avahi-daemon announces Storm #16" \
+	pl_mdns wait "Storm #16" _storm._tcp --port 9998 --timeout 15
+pub_probe_start Storm _storm._tcp 18095
+pl_check "15 conflicts: renamed to \"Storm #16\"" \
+	pl_wait_for 40 pub_log_has 'now "Storm #16"'
+t1=$SECONDS
+pl_check "16th conflict: renamed to \"Storm #17\"" \
+	pl_wait_for 45 pub_log_has 'now "Storm #17"'
+t2=$SECONDS
+pl_log "16th conflict $((t2 - t1)) s after the 15th"
+pl_check "the probe after 15 conflicts waited at least 5 s" \
+	[ $((t2 - t1)) -ge 5 ]
+pl_check "16 renames logged, one per conflict" \
+	[ "$(pub_log_count 'is taken on the network')" = 16 ]
+pub_probe_stop
+pl_check "probe exited 0" pub_status_is 0
+
 # 6. Avahi absent at start, then a low objects-per-client-max ----------------
 pl_avahi_stop
 pub_probe_start --copies 5 Lim _http._tcp 18100
@@ -357,4 +392,8 @@ pl_check "probe exited 0" pub_status_is 0
 pl_check "no sanitizer report in the probe's logs" \
 	pub_no_sanitizer
 
+if [ "$PL_FAILS" -ne 0 ] && [ -s "$PL_DIR/avahi-c.log" ]; then
+	printf -- '----- avahi-c.log (netns C, last 40 lines) -----\n'
+	tail -n 40 "$PL_DIR/avahi-c.log"
+fi
 pl_finish

@@ -10,6 +10,7 @@
 #   A private dbus-daemon (system-bus policy, its own socket) that only
 #   avahi-daemon, avahi-browse and portlight are pointed at, and a private
 #   dockerd (own socket, data, exec root, bridge, containerd namespace).
+#   Podman services: lib-podman.sh.
 #
 # Every name (netns, veth, bridge, folder) is derived from the sandbox name
 # and the build folder of PORTLIGHT_BIN, so tests, and the same tests of
@@ -317,11 +318,6 @@ pl_cleanup() {
 			pl_docker ps -aq 2>/dev/null | xargs -r \
 				"$(pl_docker_bin)" -H "unix://$PL_DIR/docker.sock" rm -f \
 				>/dev/null 2>&1
-		fi
-		# Podman containers live on under conmon, not under the service.
-		if [ -d "$PL_DIR/podman-root" ] && command -v podman >/dev/null; then
-			pl_podman rm -a -f -t 0 >/dev/null 2>&1
-			pl_podman pod rm -a -f -t 0 >/dev/null 2>&1
 		fi
 		pl_kill_tracked
 	fi
@@ -636,52 +632,7 @@ pl_docker_httpd() {
 		sh -c 'trap "exit 0" TERM; httpd -f -p 80 -h /www & wait' >/dev/null
 }
 
-# ------------------------------------------------------------------ Podman
-
-# pl_podman ARGS...: podman on our private rootful storage.
-pl_podman() {
-	CONTAINERS_CONF=$PL_DIR/containers.conf podman \
-		--root "$PL_DIR/podman-root" --runroot "$PL_DIR/podman-run" \
-		--tmpdir "$PL_DIR/podman-tmp" "$@"
-}
-
-# pl_podman_start: a rootful Podman API service on $PL_PODMAN_SOCK with
-# private storage, runc (crun fails on this kind of machine) and ulimits
-# under the machine's hard limit.
-pl_podman_start() {
-	pl_require_tools podman runc curl
-	PL_PODMAN_SOCK=$PL_DIR/podman.sock
-	mkdir -p "$PL_DIR/podman-root" "$PL_DIR/podman-run" "$PL_DIR/podman-tmp"
-	cat >"$PL_DIR/containers.conf" <<'EOF'
-[containers]
-default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
-[engine]
-runtime = "runc"
-EOF
-	setsid env CONTAINERS_CONF="$PL_DIR/containers.conf" podman \
-		--root "$PL_DIR/podman-root" --runroot "$PL_DIR/podman-run" \
-		--tmpdir "$PL_DIR/podman-tmp" \
-		system service --time=0 "unix://$PL_PODMAN_SOCK" \
-		</dev/null >"$PL_DIR/podman.log" 2>&1 &
-	PL_PODMAN_PID=$!
-	pl_track "$PL_PODMAN_PID" podman
-	pl_wait_for 30 curl -sf --max-time 2 --unix-socket "$PL_PODMAN_SOCK" \
-		http://d/_ping ||
-		pl_die "podman service (pid $PL_PODMAN_PID) did not answer on $PL_PODMAN_SOCK: $(tail -n 20 "$PL_DIR/podman.log")"
-	pl_log "podman service pid $PL_PODMAN_PID on $PL_PODMAN_SOCK"
-}
-
-# pl_podman_image_import [NAME]: the busybox image into our Podman storage.
-pl_podman_image_import() {
-	PL_PODMAN_IMAGE=${1:-plbb}
-	if [ ! -f "$PL_DIR/img.tar" ]; then
-		pl_make_rootfs "$PL_DIR/rootfs"
-		tar -C "$PL_DIR/rootfs" -cf "$PL_DIR/img.tar" .
-	fi
-	pl_podman import "$PL_DIR/img.tar" "$PL_PODMAN_IMAGE" \
-		>/dev/null 2>>"$PL_DIR/podman.log" ||
-		pl_die "podman import failed"
-}
+# Podman (rootful and rootless services): see lib-podman.sh (plp_*).
 
 # --------------------------------------------------------------- portlight
 

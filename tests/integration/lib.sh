@@ -15,9 +15,9 @@
 # Every name (netns, veth, bridge, folder) is derived from the sandbox name
 # and the build folder of PORTLIGHT_BIN, so tests, and the same tests of
 # other build folders, can run side by side.  Each sandbox claims a block
-# of ten host ports in 18200-18299 (PL_PORT_BASE .. +9; pl_port K).  A sandbox
-# first removes what a crashed earlier run of the same name left behind,
-# and removes everything again at exit.  Processes are ended by the pid we
+# of ten host ports in 18200-18299 (PL_PORT_BASE .. +9; pl_port K).  A
+# sandbox first removes what a crashed earlier run of the same name left
+# behind, and removes everything again at exit.  Processes are ended by the pid we
 # recorded when we started them, never by name.
 #
 # Usage:
@@ -256,7 +256,7 @@ pl_init() {
 		avahi-daemon avahi-browse md5sum setsid
 	pl_require_python_zeroconf
 
-	pl_cleanup quiet
+	pl_cleanup leftovers
 	mkdir -p "$PL_DIR"
 	: >"$PL_DIR/pids"
 	trap pl_on_exit EXIT
@@ -306,10 +306,11 @@ pl_on_exit() {
 	exit "$rc"
 }
 
-# pl_cleanup [quiet]: end our processes, free kernel objects, remove files.
-# Safe to run more than once and on a half-made sandbox.
+# pl_cleanup [leftovers]: end our processes, free kernel objects, remove
+# files.  Safe to run more than once and on a half-made sandbox; with
+# "leftovers" (at pl_init) it names what an earlier run left behind.
 pl_cleanup() {
-	local quiet=${1:-} pid m mounts=()
+	local leftovers=${1:-} pid m mounts=()
 	[ -n "${PL_DIR:-}" ] || return 0
 	if [ -d "$PL_DIR" ]; then
 		# Containers first, while dockerd still runs: a PID-1 httpd
@@ -326,7 +327,7 @@ pl_cleanup() {
 	for m in "$PL_NS_A" "$PL_NS_B"; do
 		[ -e "/run/netns/$m" ] || continue
 		for pid in $(ip netns pids "$m" 2>/dev/null); do
-			[ -z "$quiet" ] || pl_log "leftover pid $pid in netns $m: killing it"
+			[ -z "$leftovers" ] || pl_log "leftover pid $pid in netns $m: killing it"
 			kill -KILL "$pid" 2>/dev/null || true
 		done
 		ip netns del "$m" 2>/dev/null || true
@@ -341,7 +342,7 @@ pl_cleanup() {
 		for m in "${mounts[@]}"; do
 			umount -l "$m" 2>/dev/null || true
 		done
-		if [ -n "${PL_KEEP:-}" ] && [ -z "$quiet" ]; then
+		if [ -n "${PL_KEEP:-}" ] && [ -z "$leftovers" ]; then
 			pl_log "PL_KEEP set: keeping $PL_DIR"
 		else
 			rm -rf --one-file-system "$PL_DIR" 2>/dev/null || rm -rf "$PL_DIR"

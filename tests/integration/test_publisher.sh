@@ -27,7 +27,8 @@ PROBE=${PROBE_DIR:-$SOURCE_DIR/build/tests/integration}/probe_publish
 pl_init publisher
 [ -x "$PROBE" ] || pl_die "no probe_publish at $PROBE (build first; PROBE_DIR)"
 
-PUB_NS_C=pl-$PL_NAME-c
+# Unique like lib.sh's A and B (per sandbox, so per build folder).
+PUB_NS_C=${PL_NS_A%-a}-c
 PUB_VETH_C=pl${PL_TAG}c # in C
 PUB_VETH_D=pl${PL_TAG}d # its peer, in B's bridge
 PUB_BR=pl${PL_TAG}x     # the bridge in B
@@ -199,7 +200,7 @@ pub_avahi_c_start() {
 	mkdir -p "$d/services"
 	cat >"$d/avahi.conf" <<EOF
 [server]
-host-name=pl-$PL_NAME-c
+host-name=$PL_HOSTNAME-c
 domain-name=local
 use-ipv4=yes
 use-ipv6=yes
@@ -299,6 +300,14 @@ pl_check "SIGTERM: Shop gone from B within 3 s" \
 	pl_mdns gone Shop _http._tcp --timeout 3 --settle 0.5
 pl_check "SIGTERM: Shop API gone from B within 3 s" \
 	pl_mdns gone "Shop API" _api._tcp --timeout 3 --settle 0.5
+
+# 4b. Records avahi-daemon refuses: logged with its reason, no crash -------
+pub_probe_start "Bad" no-underscore.tcp 18085
+pl_check "refused service type: logged naming the key and avahi's reason" \
+	pl_wait_for 5 pub_log_has '\(probe\): service "Bad" \(no-underscore.tcp port 18085\): avahi-daemon refused it: Invalid service type'
+pl_check "refused service type: probe keeps running" pl_alive "$PUB_PROBE_PID"
+pub_probe_stop
+pl_check "probe exited 0" pub_status_is 0
 
 # 5. Another host already has the name: renamed once, and it stays -----------
 pub_avahi_c_start

@@ -321,6 +321,9 @@ pl_check "the rename is logged as wanted" \
 sleep 4
 kill -HUP "$PUB_PROBE_PID" # same records, original name "Clash"
 sleep 2
+kill -USR1 "$PUB_PROBE_PID" # changed records, same original name "Clash"
+pl_check "changed records keep the new name: \"Clash #2\" with TXT changed=1" \
+	pl_mdns wait "Clash #2" _http._tcp --port 18090 --txt changed=1 --timeout 10
 pl_check "renamed exactly once" [ "$(pub_log_count 'is taken')" = 1 ]
 names=$(pub_browse_names _http._tcp 3)
 pl_log "_http._tcp seen from B: $(echo "$names" | tr '\n' ',')"

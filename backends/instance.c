@@ -465,7 +465,8 @@ instance_parse(
 		return -EINVAL;
 	}
 	s = v != NULL ? json_object_get_string(v) : "";
-	if (*s == '/')
+	/* Docker's names lead with '/'; no real name has more than one. */
+	while (*s == '/')
 		s++;
 	/* Never NULL downstream: a nameless container goes by its short id. */
 	if (*s == '\0')

@@ -645,6 +645,18 @@ test_minimal_and_names(void **state)
 	instance_free(inst);
 	instance_free(NULL);
 
+	/* Found by fuzzing: every leading '/' goes, not only the first. */
+	assert_int_equal(instance_from_inspect("{\"Id\":\"abc\",\"Name\":\"//w\"}",
+			     25, "x", &inst, NULL),
+	    0);
+	assert_string_equal(inst->name, "w");
+	instance_free(inst);
+	assert_int_equal(instance_from_inspect("{\"Id\":\"abc\",\"Name\":\"/\"}",
+			     23, "x", &inst, NULL),
+	    0);
+	assert_string_equal(inst->name, "abc");
+	instance_free(inst);
+
 	assert_string_equal(
 	    instance_state_name(INSTANCE_STATE_RUNNING), "running");
 	assert_string_equal(instance_state_name(INSTANCE_STATE_OTHER), "other");

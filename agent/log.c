@@ -56,6 +56,9 @@ log_enabled(enum log_level level)
 	return level <= log_level;
 }
 
+static void log_vwrite(enum log_level level, const char *fmt, va_list ap,
+    int errnum) __attribute__((format(printf, 2, 0)));
+
 static void
 log_vwrite(enum log_level level, const char *fmt, va_list ap, int errnum)
 {

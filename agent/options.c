@@ -32,6 +32,9 @@ static const struct option options_long[] = {
     {NULL, 0, NULL, 0},
 };
 
+static int options_fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static int
 options_fail(char *err, size_t errlen, const char *fmt, ...)
 {

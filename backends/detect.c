@@ -87,6 +87,9 @@ detect_describe(const struct detect_candidate *c, char *buf, size_t len)
 	}
 }
 
+static int detect_fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static int
 detect_fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -99,6 +102,9 @@ detect_fail(char *err, size_t errlen, const char *fmt, ...)
 	}
 	return -EINVAL;
 }
+
+static int detect_note(struct detect_list *l, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static int
 detect_note(struct detect_list *l, const char *fmt, ...)

@@ -129,7 +129,8 @@ reconcile_same_skips(const struct announcement *a, const struct announcement *b)
  * Each skip is logged once per change, not per event: a container whose
  * label is wrong says so when it appears and when its skips change.
  * Skips of the whole container (not running, paused, unhealthy) are the
- * normal life of a container and go to debug.
+ * normal life of a container and go to debug.  A container that did not
+ * opt in still has its unreadable opt-in labels reported.
  */
 static void
 reconcile_log_skips(const struct reconcile_entry *re,
@@ -138,13 +139,19 @@ reconcile_log_skips(const struct reconcile_entry *re,
 	const struct announce_skip *s;
 	size_t i;
 
-	if (!next->enabled || reconcile_same_skips(prev, next))
+	if (reconcile_same_skips(prev, next))
 		return;
 	for (i = 0; i < next->nskips; i++) {
 		s = &next->skips[i];
-		if (strcmp(s->item, "container") == 0)
-			log_debug("%s: %s", re->what, s->reason);
-		else
+		/*
+		 * A container that did not opt in is none of our business,
+		 * except for a label that tried to opt it in or out and
+		 * could not be read (portlight.enable=maybe).
+		 */
+		if (strcmp(s->item, "container") == 0) {
+			if (next->enabled)
+				log_debug("%s: %s", re->what, s->reason);
+		} else
 			log_warnx("%s: %s: %s, skipping", re->what, s->item,
 			    s->reason);
 	}

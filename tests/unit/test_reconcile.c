@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -83,6 +84,28 @@ make_instance(const char *id, const char *name, uint16_t host_port,
 }
 
 static struct host_facts host = {.hostname = "testhost"};
+
+/* What the log (stderr) said while fn ran, in buf. */
+static void
+capture_log(char *buf, size_t len, void (*fn)(void *), void *arg)
+{
+	FILE *f = tmpfile();
+	int saved = dup(STDERR_FILENO);
+	size_t n;
+
+	assert_non_null(f);
+	assert_true(saved >= 0);
+	fflush(stderr);
+	assert_true(dup2(fileno(f), STDERR_FILENO) >= 0);
+	fn(arg);
+	fflush(stderr);
+	assert_true(dup2(saved, STDERR_FILENO) >= 0);
+	close(saved);
+	rewind(f);
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
 
 static struct reconcile *
 setup(struct calls *c)
@@ -207,6 +230,53 @@ test_sweep(void **state)
 	reconcile_free(r);
 }
 
+struct opt_in_case {
+	struct reconcile *r;
+	struct instance *inst;
+};
+
+static void
+opt_in_run(void *arg)
+{
+	struct opt_in_case *oc = arg;
+
+	reconcile_container(oc->r, "/d.sock", oc->inst);
+}
+
+/* An unreadable portlight.enable is reported although nothing opted in. */
+static void
+test_invalid_enable_logged(void **state)
+{
+	struct calls c;
+	struct reconcile *r = setup(&c);
+	struct opt_in_case oc = {.r = r};
+	char out[4096];
+
+	oc.inst = make_instance("cccc", "odd", 8082, NULL);
+	oc.inst->nlabels = 1;
+	oc.inst->labels[0].key = strdup("portlight.enable");
+	oc.inst->labels[0].value = strdup("maybe");
+	capture_log(out, sizeof out, opt_in_run, &oc);
+	assert_int_equal(c.sets, 0);
+	assert_non_null(strstr(out, "odd"));
+	assert_non_null(strstr(out, "portlight.enable"));
+	assert_non_null(strstr(out, "maybe"));
+
+	/* Once per change: the same container again says nothing. */
+	oc.inst = make_instance("cccc", "odd", 8082, NULL);
+	oc.inst->nlabels = 1;
+	oc.inst->labels[0].key = strdup("portlight.enable");
+	oc.inst->labels[0].value = strdup("maybe");
+	capture_log(out, sizeof out, opt_in_run, &oc);
+	assert_string_equal(out, "");
+
+	/* A plain unlabelled container says nothing at all. */
+	oc.inst = make_instance("dddd", "plain", 8083, NULL);
+	capture_log(out, sizeof out, opt_in_run, &oc);
+	assert_string_equal(out, "");
+	reconcile_free(r);
+}
+
 int
 main(void)
 {
@@ -216,6 +286,7 @@ main(void)
 	    cmocka_unit_test(test_unlabelled_never_published),
 	    cmocka_unit_test(test_stopped_state_withdraws),
 	    cmocka_unit_test(test_sweep),
+	    cmocka_unit_test(test_invalid_enable_logged),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,6 +19,7 @@
 #include <json-c/json.h>
 
 #include "eventstream.h"
+#include "jsonget.h"
 
 /* The line buffer starts small and doubles up to the cap. */
 #define EVENTSTREAM_INITIAL 4096
@@ -80,38 +81,6 @@ eventstream_error(struct eventstream *es, const char *reason)
 		es->error_cb(reason, es->arg);
 }
 
-static struct json_object *
-eventstream_get(struct json_object *obj, const char *key)
-{
-	struct json_object *v;
-
-	if (obj == NULL || !json_object_is_type(obj, json_type_object))
-		return NULL;
-	if (!json_object_object_get_ex(obj, key, &v))
-		return NULL;
-	return v;
-}
-
-static const char *
-eventstream_get_string(struct json_object *obj, const char *key)
-{
-	struct json_object *v = eventstream_get(obj, key);
-
-	if (v == NULL || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static int64_t
-eventstream_get_int(struct json_object *obj, const char *key)
-{
-	struct json_object *v = eventstream_get(obj, key);
-
-	if (v == NULL || !json_object_is_type(v, json_type_int))
-		return 0;
-	return json_object_get_int64(v);
-}
-
 static int
 eventstream_is_space(char c)
 {
@@ -134,13 +103,13 @@ eventstream_dispatch(
 		*why = "not a JSON object";
 		return -EINVAL;
 	}
-	ev.type = eventstream_get_string(root, "Type");
-	if ((action = eventstream_get_string(root, "Action")) == NULL)
-		action = eventstream_get_string(root, "status");
-	actor = eventstream_get(root, "Actor");
-	attrs = eventstream_get(actor, "Attributes");
-	if ((ev.id = eventstream_get_string(actor, "ID")) == NULL)
-		ev.id = eventstream_get_string(root, "id");
+	ev.type = jsonget_string(root, "Type");
+	if ((action = jsonget_string(root, "Action")) == NULL)
+		action = jsonget_string(root, "status");
+	actor = jsonget_member(root, "Actor");
+	attrs = jsonget_member(actor, "Attributes");
+	if ((ev.id = jsonget_string(actor, "ID")) == NULL)
+		ev.id = jsonget_string(root, "id");
 	if (ev.type == NULL || action == NULL || *action == '\0' ||
 	    ev.id == NULL || *ev.id == '\0') {
 		*why = "not an engine event (no Type, Action or Actor.ID)";
@@ -168,20 +137,20 @@ eventstream_dispatch(
 	if (strcmp(verb, "health_status") == 0) {
 		/* Podman: no suffix on the action, the value on its own. */
 		if (health == NULL || *health == '\0')
-			health = eventstream_get_string(root, "HealthStatus");
+			health = jsonget_string(root, "HealthStatus");
 		ev.health = health != NULL && *health != '\0' ? health : NULL;
 	}
 
 	ev.container = ev.id;
 	if (strcmp(ev.type, "network") == 0) {
-		const char *c = eventstream_get_string(attrs, "container");
+		const char *c = jsonget_string(attrs, "container");
 
 		if (c != NULL && *c != '\0')
 			ev.container = c;
 	}
-	ev.name = eventstream_get_string(attrs, "name");
-	ev.time = eventstream_get_int(root, "time");
-	ev.time_nano = eventstream_get_int(root, "timeNano");
+	ev.name = jsonget_string(attrs, "name");
+	ev.time = jsonget_int64(root, "time");
+	ev.time_nano = jsonget_int64(root, "timeNano");
 	if (ev.time == 0 && ev.time_nano != 0)
 		ev.time = ev.time_nano / 1000000000;
 

@@ -19,40 +19,7 @@
 #include <json-c/json.h>
 
 #include "instance.h"
-
-/* Walks one level down; NULL when absent or JSON null. */
-static struct json_object *
-instance_get(struct json_object *obj, const char *key)
-{
-	struct json_object *v;
-
-	if (obj == NULL || !json_object_is_type(obj, json_type_object))
-		return NULL;
-	if (!json_object_object_get_ex(obj, key, &v))
-		return NULL;
-	return v;
-}
-
-/* A string member, or NULL when absent, null or of another type. */
-static const char *
-instance_get_string(struct json_object *obj, const char *key)
-{
-	struct json_object *v = instance_get(obj, key);
-
-	if (v == NULL || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static int
-instance_get_bool(struct json_object *obj, const char *key)
-{
-	struct json_object *v = instance_get(obj, key);
-
-	if (v == NULL || !json_object_is_type(v, json_type_boolean))
-		return 0;
-	return json_object_get_boolean(v);
-}
+#include "jsonget.h"
 
 /*
  * An optional member that must be an object when present: returns 0 and
@@ -62,7 +29,7 @@ static int
 instance_get_object(
     struct json_object *obj, const char *key, struct json_object **out)
 {
-	struct json_object *v = instance_get(obj, key);
+	struct json_object *v = jsonget_member(obj, key);
 
 	*out = NULL;
 	if (v == NULL)
@@ -207,7 +174,7 @@ instance_parse_ports(struct instance *inst, struct json_object *ports)
 			if (binding == NULL ||
 			    !json_object_is_type(binding, json_type_object))
 				continue;
-			b = instance_get(binding, "HostPort");
+			b = jsonget_member(binding, "HostPort");
 			if (b == NULL ||
 			    !json_object_is_type(b, json_type_string))
 				continue;
@@ -215,7 +182,7 @@ instance_parse_ports(struct instance *inst, struct json_object *ports)
 			if (instance_parse_port(hp, strlen(hp), &hport) != 0)
 				continue;
 			/* NULL is for unpublished ports: no HostIp is "all". */
-			if ((hip = instance_get_string(binding, "HostIp")) ==
+			if ((hip = jsonget_string(binding, "HostIp")) ==
 			    NULL)
 				hip = "";
 			error =
@@ -265,9 +232,9 @@ instance_parse_networks(struct instance *inst, struct json_object *networks)
 			return -ENOMEM;
 		if ((error = instance_strdup(&nw->name, key, 0)) != 0 ||
 		    (error = instance_strdup(&nw->ipv4,
-			 instance_get_string(val, "IPAddress"), 1)) != 0 ||
+			 jsonget_string(val, "IPAddress"), 1)) != 0 ||
 		    (error = instance_strdup(&nw->ipv6,
-			 instance_get_string(val, "GlobalIPv6Address"), 1)) !=
+			 jsonget_string(val, "GlobalIPv6Address"), 1)) !=
 			0)
 			return error;
 	}
@@ -353,7 +320,7 @@ instance_parse_state(struct json_object *state)
 	const char *s;
 	size_t i;
 
-	if ((s = instance_get_string(state, "Status")) != NULL) {
+	if ((s = jsonget_string(state, "Status")) != NULL) {
 		for (i = 0; i < sizeof names / sizeof names[0]; i++) {
 			if (strcasecmp(s, names[i].name) == 0)
 				return names[i].state;
@@ -361,11 +328,11 @@ instance_parse_state(struct json_object *state)
 		return INSTANCE_STATE_OTHER;
 	}
 	/* Only the old booleans: Paused implies Running. */
-	if (instance_get_bool(state, "Paused"))
+	if (jsonget_bool(state, "Paused"))
 		return INSTANCE_STATE_PAUSED;
-	if (instance_get_bool(state, "Restarting"))
+	if (jsonget_bool(state, "Restarting"))
 		return INSTANCE_STATE_RESTARTING;
-	if (instance_get_bool(state, "Running"))
+	if (jsonget_bool(state, "Running"))
 		return INSTANCE_STATE_RUNNING;
 	return INSTANCE_STATE_OTHER;
 }
@@ -377,8 +344,8 @@ instance_parse_health(struct json_object *state)
 	struct json_object *health;
 	const char *s;
 
-	health = instance_get(state, "Health");
-	if ((s = instance_get_string(health, "Status")) == NULL)
+	health = jsonget_member(state, "Health");
+	if ((s = jsonget_string(health, "Status")) == NULL)
 		return INSTANCE_HEALTH_NONE;
 	if (strcmp(s, "starting") == 0)
 		return INSTANCE_HEALTH_STARTING;
@@ -427,7 +394,7 @@ instance_parse(
 		*why = "not a JSON object";
 		return -EINVAL;
 	}
-	if ((s = instance_get_string(root, "Id")) == NULL || *s == '\0') {
+	if ((s = jsonget_string(root, "Id")) == NULL || *s == '\0') {
 		*why = "no Id";
 		return -EINVAL;
 	}
@@ -459,7 +426,7 @@ instance_parse(
 		return error;
 	}
 
-	v = instance_get(root, "Name");
+	v = jsonget_member(root, "Name");
 	if (v != NULL && !json_object_is_type(v, json_type_string)) {
 		*why = "Name is not a string";
 		return -EINVAL;
@@ -475,15 +442,15 @@ instance_parse(
 		return error;
 
 	/* Podman's libpod inspect has ImageName; Config.Image is the common one. */
-	if ((s = instance_get_string(config, "Image")) == NULL)
-		s = instance_get_string(root, "ImageName");
+	if ((s = jsonget_string(config, "Image")) == NULL)
+		s = jsonget_string(root, "ImageName");
 	if ((error = instance_strdup(&inst->image, s, 1)) != 0)
 		return error;
 
 	inst->state = instance_parse_state(state);
 	inst->health = instance_parse_health(state);
 
-	v = instance_get(config, "Labels");
+	v = jsonget_member(config, "Labels");
 	if (v != NULL) {
 		if (!json_object_is_type(v, json_type_object)) {
 			*why = "Config.Labels is not an object";
@@ -492,7 +459,7 @@ instance_parse(
 		if ((error = instance_parse_labels(inst, v)) != 0)
 			return error;
 	}
-	v = instance_get(config, "Env");
+	v = jsonget_member(config, "Env");
 	if (v != NULL) {
 		if (!json_object_is_type(v, json_type_array)) {
 			*why = "Config.Env is not an array";
@@ -506,15 +473,15 @@ instance_parse(
 
 	/* Only the libpod inspect says this; see tests/fixtures/README.md. */
 	if ((error = instance_strdup(
-		 &inst->pod, instance_get_string(root, "Pod"), 1)) != 0)
+		 &inst->pod, jsonget_string(root, "Pod"), 1)) != 0)
 		return error;
-	inst->pod_infra = instance_get_bool(root, "IsInfra");
+	inst->pod_infra = jsonget_bool(root, "IsInfra");
 
 	if ((error = instance_strdup(&inst->network_mode,
-		 instance_get_string(hostconfig, "NetworkMode"), 1)) != 0)
+		 jsonget_string(hostconfig, "NetworkMode"), 1)) != 0)
 		return error;
 
-	v = instance_get(netsettings, "Ports");
+	v = jsonget_member(netsettings, "Ports");
 	if (v != NULL) {
 		if (!json_object_is_type(v, json_type_object)) {
 			*why = "NetworkSettings.Ports is not an object";
@@ -524,7 +491,7 @@ instance_parse(
 			return error;
 	}
 	/* With --network host, Ports is empty: only ExposedPorts says what. */
-	v = instance_get(config, "ExposedPorts");
+	v = jsonget_member(config, "ExposedPorts");
 	if (v != NULL) {
 		if (!json_object_is_type(v, json_type_object)) {
 			*why = "Config.ExposedPorts is not an object";
@@ -533,7 +500,7 @@ instance_parse(
 		if ((error = instance_parse_exposed(inst, v)) != 0)
 			return error;
 	}
-	v = instance_get(netsettings, "Networks");
+	v = jsonget_member(netsettings, "Networks");
 	if (v != NULL) {
 		if (!json_object_is_type(v, json_type_object)) {
 			*why = "NetworkSettings.Networks is not an object";

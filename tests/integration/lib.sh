@@ -249,6 +249,7 @@ pl_init() {
 	PL_PORTLIGHT_PID=
 	PL_PORTLIGHT_STATUS=
 	PL_PORT_BASE=
+	PL_DOCKER_NET=
 	export PL_NAME PL_DIR
 
 	pl_require_root
@@ -551,10 +552,15 @@ pl_dockerd_start() {
 	pl_require_tools dockerd curl
 	[ -n "$(pl_docker_bin)" ] || pl_die "missing the docker CLI (apt-get install docker.io)"
 	PL_DOCKER_SOCK=$PL_DIR/docker.sock
-	net=$(pl_pick_subnet) || pl_die "no free 172.31.X.0/24 for the docker bridge"
-	ip link add "$PL_BRIDGE" type bridge
-	ip addr add "$net.1/24" dev "$PL_BRIDGE"
-	ip link set "$PL_BRIDGE" up
+	# Started again (pl_dockerd_halt): the same bridge and data root.
+	if [ -z "${PL_DOCKER_NET:-}" ]; then
+		net=$(pl_pick_subnet) || pl_die "no free 172.31.X.0/24 for the docker bridge"
+		ip link add "$PL_BRIDGE" type bridge
+		ip addr add "$net.1/24" dev "$PL_BRIDGE"
+		ip link set "$PL_BRIDGE" up
+		PL_DOCKER_NET=$net
+	fi
+	net=$PL_DOCKER_NET
 	mkdir -p "$PL_DIR/docker-data" "$PL_DIR/docker-exec" "$PL_DIR/docker-cli"
 	printf '{}\n' >"$PL_DIR/docker-daemon.json"
 	setsid dockerd \
@@ -569,7 +575,7 @@ pl_dockerd_start() {
 		--iptables=false --ip6tables=false --ip-masq=false \
 		--default-ulimit nofile=1024:1024 \
 		--shutdown-timeout 2 \
-		</dev/null >"$PL_DIR/dockerd.log" 2>&1 &
+		</dev/null >>"$PL_DIR/dockerd.log" 2>&1 &
 	PL_DOCKERD_PID=$!
 	pl_track "$PL_DOCKERD_PID" dockerd
 	if ! pl_wait_for 60 pl_docker_ping; then
@@ -577,6 +583,13 @@ pl_dockerd_start() {
 		pl_die "dockerd (pid $PL_DOCKERD_PID) did not answer /_ping on $PL_DOCKER_SOCK in 60 s"
 	fi
 	pl_log "dockerd pid $PL_DOCKERD_PID on $PL_DOCKER_SOCK, bridge $PL_BRIDGE $net.1/24"
+}
+
+# pl_dockerd_halt: end dockerd alone, as a host's restart of it would;
+# its containers stop with it (live-restore is off).  pl_dockerd_start
+# starts it again on the same data root.
+pl_dockerd_halt() {
+	pl_kill_pid "$PL_DOCKERD_PID" 20
 }
 
 # pl_dockerd_stop: remove our containers, then end dockerd.

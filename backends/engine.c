@@ -53,6 +53,8 @@
 #define ENGINE_LIST_CAP (32 * 1024 * 1024)
 #define ENGINE_LINE_CAP (1024 * 1024)
 #define ENGINE_INSPECTS_MAX 8
+/* Pod names remembered per engine; past this the memory starts afresh. */
+#define ENGINE_PODS_MAX 64
 
 #define ENGINE_BACKOFF_MIN_MS 500
 #define ENGINE_BACKOFF_MAX_MS 30000
@@ -90,6 +92,12 @@ struct engine_net {
 	char *driver;
 };
 
+/* A Podman pod's name by its id: one pod inspect serves every member. */
+struct engine_pod {
+	char *id;
+	char *name;
+};
+
 struct engine {
 	struct event_base *base;
 	struct http *http;
@@ -122,6 +130,8 @@ struct engine {
 
 	struct engine_net *nets;
 	size_t nnets;
+	struct engine_pod pods[ENGINE_PODS_MAX];
+	size_t npods;
 
 	bool seen_events;
 	int64_t last_time;
@@ -260,6 +270,52 @@ engine_nets_clear(struct engine *e)
 	free(e->nets);
 	e->nets = NULL;
 	e->nnets = 0;
+}
+
+static void
+engine_pods_clear(struct engine *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->npods; i++) {
+		free(e->pods[i].id);
+		free(e->pods[i].name);
+	}
+	e->npods = 0;
+}
+
+static const char *
+engine_pod_name(struct engine *e, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < e->npods; i++) {
+		if (strcmp(e->pods[i].id, id) == 0)
+			return e->pods[i].name;
+	}
+	return NULL;
+}
+
+/* Pods are never renamed, so a name once known stays true. */
+static void
+engine_pod_remember(struct engine *e, const char *id, const char *name)
+{
+	char *i, *n;
+
+	if (engine_pod_name(e, id) != NULL)
+		return;
+	if (e->npods == ENGINE_PODS_MAX)
+		engine_pods_clear(e);
+	i = strdup(id);
+	n = strdup(name);
+	if (i == NULL || n == NULL) {
+		free(i);
+		free(n);
+		return;
+	}
+	e->pods[e->npods].id = i;
+	e->pods[e->npods].name = n;
+	e->npods++;
 }
 
 /* Forgets the connection and everything pending on it. */
@@ -492,6 +548,75 @@ engine_deliver(struct engine *e, struct engine_ctr *c, struct instance *inst)
 }
 
 static void
+engine_podname_done(struct http_request *req, int result, long status,
+    const char *body, size_t len, void *arg)
+{
+	struct engine_ctr *c = arg;
+	struct engine *e = c->e;
+	struct instance *inst = c->held;
+	struct json_object *root;
+	const char *name = NULL;
+	unsigned gen;
+
+	engine_hold(e);
+	gen = e->gen;
+	c->inspect = NULL;
+	c->held = NULL;
+	e->ninspects--;
+	if (c->stale) {
+		c->stale = false;
+		instance_free(inst);
+		goto out;
+	}
+	root = result == 0 && status == 200 ? json_tokener_parse(body) : NULL;
+	if (root != NULL && (name = engine_json_string(root, "Name")) != NULL &&
+	    *name != '\0') {
+		engine_pod_remember(e, inst->pod, name);
+		instance_set_pod_name(inst, name);
+	} else
+		log_debug("%s: container %s (%s): pod %.12s: pod inspect "
+			  "failed, its name is unknown",
+		    engine_name(e), inst->short_id,
+		    inst->name != NULL ? inst->name : "?", inst->pod);
+	json_object_put(root);
+	engine_deliver(e, c, inst);
+out:
+	if (!engine_gone_away(e, gen))
+		engine_schedule(e);
+	engine_release(e);
+}
+
+/*
+ * Names inst's pod from memory, or asks the libpod API for it: then inst
+ * waits in c->held and true is returned.  The pod's name, not its id, is
+ * what its records are announced under.
+ */
+static bool
+engine_pod_lookup(struct engine *e, struct engine_ctr *c, struct instance *inst)
+{
+	const char *name;
+	char path[256];
+
+	if (inst->pod == NULL)
+		return false;
+	if ((name = engine_pod_name(e, inst->pod)) != NULL) {
+		instance_set_pod_name(inst, name);
+		return false;
+	}
+	if (!engine_valid_id(inst->pod))
+		return false;
+	snprintf(path, sizeof path, "/v%d.0.0/libpod/pods/%s/json",
+	    e->libpod_major, inst->pod);
+	c->inspect = http_get(e->http, e->socket, path, ENGINE_SMALL_CAP,
+	    ENGINE_TIMEOUT_MS, engine_podname_done, c);
+	if (c->inspect == NULL)
+		return false;
+	c->held = inst;
+	e->ninspects++;
+	return true;
+}
+
+static void
 engine_podinfo_done(struct http_request *req, int result, long status,
     const char *body, size_t len, void *arg)
 {
@@ -530,6 +655,8 @@ engine_podinfo_done(struct http_request *req, int result, long status,
 		if (pod != NULL && *pod != '\0')
 			instance_set_pod(inst, pod, infra);
 		json_object_put(root);
+		if (engine_pod_lookup(e, c, inst))
+			goto out;
 	} else
 		log_debug("%s: container %s (%s): libpod inspect failed, pod "
 			  "unknown",
@@ -1195,6 +1322,7 @@ engine_destroy(struct engine *e)
 {
 	engine_drop(e);
 	engine_nets_clear(e);
+	engine_pods_clear(e);
 	eventstream_free(e->es);
 	if (e->pass_ev != NULL)
 		event_free(e->pass_ev);

@@ -609,6 +609,7 @@ instance_free(struct instance *inst)
 	free(inst->compose_project);
 	free(inst->compose_service);
 	free(inst->pod);
+	free(inst->pod_name);
 	free(inst->network_mode);
 	free(inst);
 }
@@ -675,6 +676,24 @@ instance_set_pod(struct instance *inst, const char *pod, bool infra)
 	free(inst->pod);
 	inst->pod = copy;
 	inst->pod_infra = copy != NULL && infra;
+	if (copy == NULL) {
+		free(inst->pod_name);
+		inst->pod_name = NULL;
+	}
+	return 0;
+}
+
+int
+instance_set_pod_name(struct instance *inst, const char *name)
+{
+	char *copy;
+
+	if (inst == NULL || inst->pod == NULL)
+		return 0;
+	if (instance_strdup(&copy, name, 1) != 0)
+		return -ENOMEM;
+	free(inst->pod_name);
+	inst->pod_name = copy;
 	return 0;
 }
 

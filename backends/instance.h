@@ -75,6 +75,7 @@ struct instance {
 	int			 compose_number;	/* com.docker.compose.container-number, 0 if unknown */
 
 	char			*pod;		/* Podman pod id, NULL otherwise */
+	char			*pod_name;	/* its name ("web"), NULL when unknown */
 	bool			 pod_infra;	/* Podman: this is the pod's infra container */
 
 	char			*network_mode;	/* HostConfig.NetworkMode: "bridge", "host", "container:ID", ... */
@@ -119,6 +120,12 @@ int	instance_set_network_driver(struct instance *inst, const char *name,
  * API or from the podId attribute of the container's events.
  */
 int	instance_set_pod(struct instance *inst, const char *pod, bool infra);
+/*
+ * Sets the name of the instance's pod (copied; NULL or "" clears it), the
+ * default instance name of what the pod announces.  Only the libpod pod
+ * inspect has it.  Ignored (returns 0) when the instance has no pod.
+ */
+int	instance_set_pod_name(struct instance *inst, const char *name);
 
 const char *instance_state_name(enum instance_state state);
 const char *instance_health_name(enum instance_health health);

@@ -405,8 +405,17 @@ test_podman_pod(void **state)
 	assert_string_equal(web->pod, linfra->pod);
 	assert_int_equal(instance_set_pod(infra, linfra->pod, true), 0);
 	assert_true(infra->pod_infra);
+	/* The pod's name comes from the libpod pod inspect. */
+	assert_int_equal(instance_set_pod_name(web, "plcap-pod"), 0);
+	assert_string_equal(web->pod_name, "plcap-pod");
+	assert_int_equal(instance_set_pod_name(web, ""), 0);
+	assert_null(web->pod_name);
+	assert_int_equal(instance_set_pod_name(side, "nopod"), 0);
+	assert_null(side->pod_name);
+	assert_int_equal(instance_set_pod_name(infra, "plcap-pod"), 0);
 	assert_int_equal(instance_set_pod(infra, NULL, true), 0);
 	assert_null(infra->pod);
+	assert_null(infra->pod_name);
 	assert_false(infra->pod_infra);
 
 	instance_free(infra);

@@ -26,6 +26,7 @@
 #include "list.h"
 #include "log.h"
 #include "options.h"
+#include "pod.h"
 
 /* The longest list waits for slow engines before it prints what it has. */
 #define LIST_TIMEOUT_SEC 20
@@ -132,7 +133,8 @@ list_strings(char **v, size_t n)
 }
 
 static json_object *
-list_json_container(const struct instance *inst, const struct announcement *a)
+list_json_container(const struct instance *inst, const char *socket,
+    const struct announcement *a)
 {
 	json_object *c, *services, *svc, *txt, *skipped, *skip;
 	const struct announce_service *s;
@@ -147,6 +149,13 @@ list_json_container(const struct instance *inst, const struct announcement *a)
 	json_object_object_add(c, "id", json_object_new_string(inst->id));
 	json_object_object_add(c, "name",
 	    json_object_new_string(inst->name != NULL ? inst->name : ""));
+	json_object_object_add(c, "socket", json_object_new_string(socket));
+	/* A pod's members share its records: the network has them once. */
+	json_object_object_add(c, "pod",
+	    inst->pod == NULL
+		? NULL
+		: json_object_new_string(
+		      inst->pod_name != NULL ? inst->pod_name : inst->pod));
 	json_object_object_add(c, "announced",
 	    json_object_new_boolean(a->nservices > 0 || a->naddresses > 0));
 	services = json_object_new_array();
@@ -215,8 +224,12 @@ list_text_container(
 	const char *ifname;
 	size_t i, j;
 
-	fprintf(f, "%s %s %s\n", inst->engine != NULL ? inst->engine : "engine",
+	fprintf(f, "%s %s %s", inst->engine != NULL ? inst->engine : "engine",
 	    inst->short_id, inst->name != NULL ? inst->name : "?");
+	if (inst->pod != NULL)
+		fprintf(f, " (pod %.*s)", inst->pod_name != NULL ? 63 : 12,
+		    inst->pod_name != NULL ? inst->pod_name : inst->pod);
+	fputc('\n', f);
 	if (!a->enabled && a->nskips == 0) {
 		fprintf(f,
 		    "    not announced: no portlight label (or run "
@@ -307,13 +320,14 @@ list_print(struct list *l, const struct options *o)
 		json_object_object_add(root, "containers", containers);
 	}
 	for (i = 0; i < n; i++) {
-		if (announce_instance(items[i]->inst, &host, &a) != 0) {
+		if (pod_announce(items[i]->inst, &host, &a) != 0) {
 			log_error("out of memory");
 			break;
 		}
 		if (o->json)
-			json_object_array_add(
-			    containers, list_json_container(items[i]->inst, a));
+			json_object_array_add(containers,
+			    list_json_container(items[i]->inst,
+				engine_socket(items[i]->engine), a));
 		else
 			list_text_container(stdout, items[i]->inst, a);
 		announcement_free(a);

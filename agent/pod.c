@@ -1,0 +1,329 @@
+/*
+ * pod: one announcement for a whole Podman pod.  The members of a pod
+ * share one network namespace, whose ports the infra container holds and
+ * every member reports, so two labelled members would each announce the
+ * pod's web server: on the network that is one service and a "Name #2".
+ * The reconciler keeps each member's own records (for its logs and so
+ * that a member may go while the others stay) and publishes their merge.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "announce.h"
+#include "instance.h"
+#include "pod.h"
+
+/* DNS-SD's limit on an instance name (bytes of UTF-8). */
+#define POD_NAME_MAX 63
+
+int
+pod_announce(const struct instance *inst, const struct host_facts *host,
+    struct announcement **out)
+{
+	struct instance named;
+
+	/*
+	 * Podman's pod names are [a-zA-Z0-9][a-zA-Z0-9_.-]* of any length:
+	 * one too long for DNS-SD leaves the member its own name.
+	 */
+	if (inst->pod == NULL || inst->pod_name == NULL ||
+	    strlen(inst->pod_name) > POD_NAME_MAX)
+		return announce_instance(inst, host, out);
+	/*
+	 * announce falls back to the container's name when no label names
+	 * the service: a shallow copy with the pod's name in its place.
+	 */
+	named = *inst;
+	named.name = inst->pod_name;
+	return announce_instance(&named, host, out);
+}
+
+static int
+pod_strcmp(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return (a != NULL) - (b != NULL);
+	return strcmp(a, b);
+}
+
+static int
+pod_strv_cmp(char **a, size_t na, char **b, size_t nb)
+{
+	size_t i;
+	int c;
+
+	for (i = 0; i < na && i < nb; i++) {
+		if ((c = pod_strcmp(a[i], b[i])) != 0)
+			return c;
+	}
+	return (na > nb) - (na < nb);
+}
+
+/* By port first, as announce orders a container's services. */
+static int
+pod_service_cmp(const void *pa, const void *pb)
+{
+	const struct announce_service *x = pa, *y = pb;
+	int c;
+
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	if ((c = strcasecmp(x->type, y->type)) != 0 ||
+	    (c = strcmp(x->type, y->type)) != 0 ||
+	    (c = strcmp(x->name, y->name)) != 0 ||
+	    (c = pod_strcmp(x->host, y->host)) != 0)
+		return c;
+	if (x->ifindex != y->ifindex)
+		return x->ifindex < y->ifindex ? -1 : 1;
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	if ((c = pod_strv_cmp(x->txt, x->ntxt, y->txt, y->ntxt)) != 0)
+		return c;
+	return pod_strv_cmp(
+	    x->subtypes, x->nsubtypes, y->subtypes, y->nsubtypes);
+}
+
+/* Would x and y be one DNS-SD service (announce's rule)? */
+static bool
+pod_same_name(
+    const struct announce_service *x, const struct announce_service *y)
+{
+	if (strcasecmp(x->name, y->name) != 0 ||
+	    strcasecmp(x->type, y->type) != 0 ||
+	    pod_strcmp(x->host, y->host) != 0)
+		return false;
+	return x->ifindex == y->ifindex || x->ifindex == ANNOUNCE_IF_ANY ||
+	    y->ifindex == ANNOUNCE_IF_ANY;
+}
+
+static void
+pod_service_clear(struct announce_service *s)
+{
+	size_t i;
+
+	free(s->name);
+	free(s->type);
+	for (i = 0; i < s->ntxt; i++)
+		free(s->txt[i]);
+	free(s->txt);
+	for (i = 0; i < s->nsubtypes; i++)
+		free(s->subtypes[i]);
+	free(s->subtypes);
+	free(s->host);
+	memset(s, 0, sizeof *s);
+}
+
+static int
+pod_alias_cmp(const void *pa, const void *pb)
+{
+	return strcmp(*(char *const *)pa, *(char *const *)pb);
+}
+
+static int
+pod_address_cmp(const void *pa, const void *pb)
+{
+	const struct announce_address *x = pa, *y = pb;
+	int c;
+
+	if ((c = strcmp(x->name, y->name)) != 0)
+		return c;
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	if ((c = strcmp(x->addr, y->addr)) != 0)
+		return c;
+	return (x->ifindex > y->ifindex) - (x->ifindex < y->ifindex);
+}
+
+/* Is s already among the first n kept services (by record or by name)? */
+static const struct announce_service *
+pod_kept(const struct announcement *m, const struct announce_service *s,
+    bool by_name)
+{
+	size_t i;
+
+	for (i = 0; i < m->nservices; i++) {
+		if (by_name ? pod_same_name(&m->services[i], s)
+			    : pod_service_cmp(&m->services[i], s) == 0)
+			return &m->services[i];
+	}
+	return NULL;
+}
+
+static int
+pod_skip(struct announcement *m, uint16_t port)
+{
+	struct announce_skip *sk = &m->skips[m->nskips];
+
+	if (asprintf(&sk->item, "port %u", (unsigned)port) < 0) {
+		sk->item = NULL;
+		return -ENOMEM;
+	}
+	sk->reason = strdup("another member of the pod has a service of "
+			    "the same name and type");
+	if (sk->reason == NULL) {
+		free(sk->item);
+		sk->item = NULL;
+		return -ENOMEM;
+	}
+	m->nskips++;
+	return 0;
+}
+
+/*
+ * Takes s (moved) into m, or frees it: identical to a kept service, it is
+ * the same service; of a kept one's name and type, it is renamed as
+ * announce renames within one container.
+ */
+static int
+pod_take_service(struct announcement *m, struct announce_service *s)
+{
+	char *renamed;
+	uint16_t port;
+
+	if (pod_kept(m, s, false) != NULL) {
+		pod_service_clear(s);
+		return 0;
+	}
+	if (pod_kept(m, s, true) != NULL) {
+		if (asprintf(&renamed, "%s (%u)", s->name, (unsigned)s->port) <
+		    0) {
+			pod_service_clear(s);
+			return -ENOMEM;
+		}
+		free(s->name);
+		s->name = renamed;
+		if (pod_kept(m, s, false) != NULL) {
+			pod_service_clear(s);
+			return 0;
+		}
+		if (strlen(s->name) > POD_NAME_MAX ||
+		    pod_kept(m, s, true) != NULL) {
+			port = s->port;
+			pod_service_clear(s);
+			return pod_skip(m, port);
+		}
+	}
+	m->services[m->nservices++] = *s;
+	memset(s, 0, sizeof *s);
+	return 0;
+}
+
+/* Moves everything of c (a copy) onto the ends of the gathered arrays. */
+static void
+pod_gather(struct announcement *c, struct announce_service *svcs, size_t *nsvcs,
+    struct announcement *m)
+{
+	size_t i;
+
+	for (i = 0; i < c->nservices; i++)
+		svcs[(*nsvcs)++] = c->services[i];
+	c->nservices = 0;
+	for (i = 0; i < c->naliases; i++)
+		m->aliases[m->naliases++] = c->aliases[i];
+	c->naliases = 0;
+	for (i = 0; i < c->naddresses; i++)
+		m->addresses[m->naddresses++] = c->addresses[i];
+	c->naddresses = 0;
+	announcement_free(c);
+}
+
+static void
+pod_unique_aliases(struct announcement *m)
+{
+	size_t i, k = 0;
+
+	if (m->naliases > 1)
+		qsort(
+		    m->aliases, m->naliases, sizeof *m->aliases, pod_alias_cmp);
+	for (i = 0; i < m->naliases; i++) {
+		if (k > 0 && strcmp(m->aliases[k - 1], m->aliases[i]) == 0)
+			free(m->aliases[i]);
+		else
+			m->aliases[k++] = m->aliases[i];
+	}
+	m->naliases = k;
+}
+
+static void
+pod_unique_addresses(struct announcement *m)
+{
+	struct announce_address *ad = m->addresses;
+	size_t i, k = 0;
+
+	if (m->naddresses > 1)
+		qsort(ad, m->naddresses, sizeof *ad, pod_address_cmp);
+	for (i = 0; i < m->naddresses; i++) {
+		if (k > 0 && pod_address_cmp(&ad[k - 1], &ad[i]) == 0) {
+			free(ad[i].name);
+			free(ad[i].addr);
+		} else
+			ad[k++] = ad[i];
+	}
+	m->naddresses = k;
+}
+
+int
+pod_merge(
+    const struct announcement *const *v, size_t n, struct announcement **out)
+{
+	struct announcement *m, *c;
+	struct announce_service *svcs = NULL;
+	size_t i, nsvcs = 0, ts = 0, ta = 0, td = 0;
+	int error = 0;
+
+	*out = NULL;
+	for (i = 0; i < n; i++) {
+		if (v[i] == NULL)
+			continue;
+		ts += v[i]->nservices;
+		ta += v[i]->naliases;
+		td += v[i]->naddresses;
+	}
+	if ((m = calloc(1, sizeof *m)) == NULL)
+		return -ENOMEM;
+	/* One more than needed: calloc(0) may be NULL. */
+	m->services = calloc(ts + 1, sizeof *m->services);
+	m->skips = calloc(ts + 1, sizeof *m->skips);
+	m->aliases = calloc(ta + 1, sizeof *m->aliases);
+	m->addresses = calloc(td + 1, sizeof *m->addresses);
+	svcs = calloc(ts + 1, sizeof *svcs);
+	if (m->services == NULL || m->skips == NULL || m->aliases == NULL ||
+	    m->addresses == NULL || svcs == NULL) {
+		error = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (v[i] == NULL)
+			continue;
+		m->enabled |= v[i]->enabled;
+		if ((c = announcement_copy(v[i])) == NULL) {
+			error = -ENOMEM;
+			goto out;
+		}
+		pod_gather(c, svcs, &nsvcs, m);
+	}
+	if (nsvcs > 1)
+		qsort(svcs, nsvcs, sizeof *svcs, pod_service_cmp);
+	for (i = 0; i < nsvcs; i++) {
+		if (error == 0)
+			error = pod_take_service(m, &svcs[i]);
+		else
+			pod_service_clear(&svcs[i]);
+	}
+	pod_unique_aliases(m);
+	pod_unique_addresses(m);
+out:
+	if (error != 0) {
+		for (i = 0; i < nsvcs; i++)
+			pod_service_clear(&svcs[i]);
+		announcement_free(m);
+		m = NULL;
+	}
+	free(svcs);
+	*out = m;
+	return error;
+}

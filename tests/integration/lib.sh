@@ -748,9 +748,11 @@ print(json.dumps(v) if isinstance(v, (dict, list)) else v)' "$1" "$2"
 }
 
 # pl_avahi_browse_has REGEX TYPE: avahi-daemon's resolved view of TYPE
-# has a line matching REGEX (grep -E).
+# has a line matching REGEX (grep -E).  grep reads to the end: with -q
+# it would leave at the first match and avahi-browse, still writing,
+# would die of SIGPIPE, failing the pipe under pipefail.
 pl_avahi_browse_has() {
-	pl_avahi_browse "$2" | grep -Eq -- "$1"
+	pl_avahi_browse "$2" | grep -E -- "$1" >/dev/null
 }
 
 # ------------------------------------------------------------- all at once

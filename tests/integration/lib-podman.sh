@@ -10,7 +10,9 @@
 #             see ../shared/ENVIRONMENT.md)
 #   rootless: a user made for the test (plp<name>), /run/user/UID (0700),
 #             its service at /run/user/UID/podman/podman.sock: the path
-#             portlight's auto-detection looks at as root.
+#             portlight's auto-detection looks at as root.  With PLP_RUN
+#             set (before plp_init), PLP_RUN/user/UID instead: a test
+#             folder that the test mounts on /run for portlight alone.
 #
 # Usage:
 #   . "$SOURCE_DIR/tests/integration/lib-podman.sh"
@@ -144,7 +146,7 @@ plp_user_create() {
 	PLP_UID=$(id -u "$PLP_USER")
 	PLP_GID=$(id -g "$PLP_USER")
 	PLP_HOME=$(getent passwd "$PLP_USER" | cut -d: -f6)
-	PLP_XDG=/run/user/$PLP_UID
+	PLP_XDG=${PLP_RUN:-/run}/user/$PLP_UID
 	PLP_ROOTLESS_SOCK=$PLP_XDG/podman/podman.sock
 	# useradd fills /etc/subuid and /etc/subgid (SUB_UID_COUNT=65536).
 	grep -q "^$PLP_USER:" /etc/subuid ||
@@ -213,6 +215,10 @@ plp_image_tar() {
 	for l in sh httpd sleep; do
 		ln -sf busybox "$img/bin/$l"
 	done
+	# A pod's infra command (catatonit is not installed): podman pod
+	# create --infra-image "$PLP_IMAGE" --infra-command /pause
+	printf '#!/bin/sh\nexec /bin/busybox sleep 2147483647\n' >"$img/pause"
+	chmod 755 "$img/pause"
 	tar -C "$img" -cf "$PLP_DIR/img.tar" .
 	chmod 644 "$PLP_DIR/img.tar"
 }
@@ -274,6 +280,9 @@ plp_cleanup_rootful() {
 	if [ -d "$PLP_DIR/root" ]; then
 		# Through our private storage, with or without the service.
 		# shellcheck disable=SC2046
+		CONTAINERS_CONF=$PLP_CONF $(plp_rootful_cmd) pod rm -a -f -t 0 \
+			>/dev/null 2>&1
+		# shellcheck disable=SC2046
 		CONTAINERS_CONF=$PLP_CONF $(plp_rootful_cmd) rm -a -f -t 0 \
 			>/dev/null 2>&1
 	fi
@@ -292,10 +301,13 @@ plp_cleanup_user() {
 	local uid pid xdg
 	id "$PLP_USER" >/dev/null 2>&1 || return 0
 	uid=$(id -u "$PLP_USER")
-	xdg=/run/user/$uid
+	xdg=${PLP_RUN:-/run}/user/$uid
 	plp_stop_pid "$PLP_DIR/rootless.pid"
 	# Stop its containers while its pause process still holds the
 	# user namespace, then end every process of this (our) user by pid.
+	PLP_UID=$uid PLP_GID=$(id -g "$PLP_USER") PLP_XDG=$xdg \
+		PLP_HOME=$(getent passwd "$PLP_USER" | cut -d: -f6) \
+		plp_as_user podman pod rm -a -f -t 0 >/dev/null 2>&1
 	PLP_UID=$uid PLP_GID=$(id -g "$PLP_USER") PLP_XDG=$xdg \
 		PLP_HOME=$(getent passwd "$PLP_USER" | cut -d: -f6) \
 		plp_as_user podman rm -a -f -t 0 >/dev/null 2>&1

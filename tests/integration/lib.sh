@@ -755,6 +755,18 @@ pl_avahi_browse_has() {
 	pl_avahi_browse "$2" | grep -E -- "$1" >/dev/null
 }
 
+# pl_avahi_browse_lacks REGEX TYPE [SECONDS]: within SECONDS (default 5),
+# avahi-daemon's view of TYPE has no line matching REGEX.  A withdrawn
+# service stays in the daemon's cache for the 1 s TTL of its goodbye
+# packet, so its absence is awaited, not sampled.
+pl_avahi_browse_lacks() {
+	local deadline=$((SECONDS + ${3:-5}))
+	while pl_avahi_browse_has "$1" "$2"; do
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.5
+	done
+}
+
 # ------------------------------------------------------------- all at once
 
 # pl_sandbox: netns, bus, avahi, dockerd and the busybox image.

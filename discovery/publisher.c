@@ -85,6 +85,7 @@ struct pub_service {
 	char **subtypes;
 	size_t nsubtypes;
 	int ifindex;
+	int family; /* 0, or AF_INET/AF_INET6: the port is bound for that only */
 	char *host;
 	char *alt; /* the name in use after a collision, or NULL */
 };
@@ -303,6 +304,7 @@ pub_services_copy(struct pub_service **out, const struct announcement *a)
 		v[i].host = pub_strdup_null(as->host, &oom);
 		v[i].port = as->port;
 		v[i].ifindex = as->ifindex;
+		v[i].family = as->family;
 		if (pub_strv_copy(&v[i].txt, as->txt, as->ntxt) == 0)
 			v[i].ntxt = as->ntxt;
 		else
@@ -367,7 +369,7 @@ pub_key_equal(const struct pub_key *k, const struct announcement *a)
 		if (!pub_str_equal(s->name, as->name ? as->name : "") ||
 		    !pub_str_equal(s->type, as->type ? as->type : "") ||
 		    !pub_str_equal(s->host, as->host) || s->port != as->port ||
-		    s->ifindex != as->ifindex ||
+		    s->ifindex != as->ifindex || s->family != as->family ||
 		    !pub_strv_equal(s->txt, s->ntxt, as->txt, as->ntxt) ||
 		    !pub_strv_equal(
 			s->subtypes, s->nsubtypes, as->subtypes, as->nsubtypes))
@@ -506,8 +508,18 @@ pub_add_service(
     struct pub_key *k, struct pub_service *s, char *item, size_t itemlen)
 {
 	AvahiStringList *l = NULL;
+	AvahiProtocol proto;
 	size_t i;
 	int err = 0, tries;
+
+	/*
+	 * A port bound for one family only (a lone 0.0.0.0 binding, say) is
+	 * announced over that protocol only: a client browsing over IPv6
+	 * would be given the host's IPv6 addresses, where nothing listens.
+	 */
+	proto = s->family == AF_INET ? AVAHI_PROTO_INET
+	    : s->family == AF_INET6  ? AVAHI_PROTO_INET6
+				     : AVAHI_PROTO_UNSPEC;
 
 	/* avahi_string_list_add prepends: add backwards to keep the order. */
 	for (i = s->ntxt; i > 0; i--) {
@@ -518,8 +530,8 @@ pub_add_service(
 		snprintf(item, itemlen, "service \"%s\" (%s port %u)",
 		    pub_service_current(s), s->type, (unsigned)s->port);
 		err = avahi_entry_group_add_service_strlst(k->group,
-		    pub_ifindex(s->ifindex), AVAHI_PROTO_UNSPEC, 0,
-		    pub_service_current(s), s->type, NULL, s->host, s->port, l);
+		    pub_ifindex(s->ifindex), proto, 0, pub_service_current(s),
+		    s->type, NULL, s->host, s->port, l);
 		if (err != AVAHI_ERR_COLLISION)
 			break;
 		/* Another group on this avahi-daemon has the name. */
@@ -535,8 +547,8 @@ pub_add_service(
 		snprintf(item, itemlen, "subtype %s of service \"%s\"",
 		    s->subtypes[i], pub_service_current(s));
 		err = avahi_entry_group_add_service_subtype(k->group,
-		    pub_ifindex(s->ifindex), AVAHI_PROTO_UNSPEC, 0,
-		    pub_service_current(s), s->type, NULL, s->subtypes[i]);
+		    pub_ifindex(s->ifindex), proto, 0, pub_service_current(s),
+		    s->type, NULL, s->subtypes[i]);
 		if (err < 0)
 			return err;
 	}

@@ -4,10 +4,13 @@
 Run with Debian's /usr/bin/python3 (python3-zeroconf) inside the test's
 second network namespace, so that it sees only what went on the wire:
 
-  browse TYPE [--timeout S] [--subtype SUB]...
-      JSON of every instance of TYPE present when the time is up:
-      {"type": ..., "services": [{"name", "instance", "type", "port", "txt",
-      "server", "addresses", "subtypes"}], "removed": [...]}.
+  browse TYPE... [--timeout S] [--subtype SUB]...
+      JSON of every instance of each TYPE present when the time is up:
+      {"type": ..., "types": [...], "services": [{"name", "instance",
+      "type", "port", "txt", "server", "addresses", "subtypes"}],
+      "removed": [...]}.  TYPE '*' is every type the network announces
+      (DNS-SD service type enumeration); "subtypes" lists which of the
+      --subtype browses found the instance.
   wait NAME TYPE [--port P] [--txt K=V]... [--server HOST] [--address IP]
       [--subtype SUB]... [--timeout S]
       exit 0 (printing the instance as JSON, with "seen_at_ms", the wall
@@ -21,8 +24,10 @@ second network namespace, so that it sees only what went on the wire:
   absent NAME|'*' TYPE [--for S] [--port P]
       exit 0 if no instance NAME (any with '*'), with port P if given,
       shows up during S seconds; 1 (printing it) if one does.
-  resolve HOST[.local] [--timeout S]
-      print the addresses of HOST.local, one a line; 1 if none.
+  resolve HOST[.local] [--timeout S] [--settle S]
+      print the addresses of HOST.local, one a line; 1 if none.  With
+      --settle, keep listening S seconds after the first answer and print
+      every address seen by then (A and AAAA may come apart).
   watch TYPE [--timeout S]
       one JSON line per change seen (added, updated, removed) with a time.
 
@@ -233,13 +238,36 @@ def elapsed(t0):
 
 
 def cmd_browse(zc, args):
-    stype = full_type(args.type)
-    w = Watcher(zc, stype, args.subtype or [])
+    types = [full_type(t) for t in args.type if t != "*"]
+    watchers = {t: Watcher(zc, t, args.subtype or []) for t in types}
+    lock = threading.Lock()
+
+    def on_type(zeroconf, service_type, name, state_change):
+        # PTRs of _services._dns-sd._udp name the types on offer.
+        if state_change is not ServiceStateChange.Added:
+            return
+        with lock:
+            if name not in watchers:
+                watchers[name] = Watcher(zc, name, args.subtype or [])
+
+    enum = None
+    if "*" in args.type:
+        enum = ServiceBrowser(zc, "_services._dns-sd._udp.local.",
+                              handlers=[on_type])
     time.sleep(args.timeout)
-    services = w.snapshot()
-    out({"type": stype, "services": services,
-         "removed": sorted({w.instance(n) for n in w.removed})})
-    w.close()
+    if enum is not None:
+        enum.cancel()
+    with lock:
+        ws = [watchers[t] for t in sorted(watchers)]
+    services, removed = [], set()
+    for w in ws:
+        services += w.snapshot()
+        removed |= {w.instance(n) for n in w.removed}
+    out({"type": full_type(args.type[0]) if args.type[0] != "*" else "*",
+         "types": [w.type for w in ws], "services": services,
+         "removed": sorted(removed)})
+    for w in ws:
+        w.close()
     return 0
 
 
@@ -330,7 +358,8 @@ def cmd_resolve(zc, args):
     deadline = t0 + args.timeout
     next_query = 0.0
     delay = 0.25
-    while time.monotonic() < deadline:
+    first = None
+    while time.monotonic() < deadline + args.settle:
         recs = zc.cache.get_all_by_details(host, _TYPE_A, _CLASS_IN) + \
             zc.cache.get_all_by_details(host, _TYPE_AAAA, _CLASS_IN)
         addrs = set()
@@ -340,7 +369,9 @@ def cmd_resolve(zc, args):
                 continue
             fam = socket.AF_INET if len(r.address) == 4 else socket.AF_INET6
             addrs.add(socket.inet_ntop(fam, r.address))
-        if addrs:
+        if addrs and first is None:
+            first = time.monotonic()
+        if addrs and time.monotonic() - first >= args.settle:
             for a in sorted(addrs):
                 sys.stdout.write(a + "\n")
             elapsed(t0)
@@ -383,7 +414,7 @@ def main(argv):
     sub = p.add_subparsers(dest="cmd", required=True)
 
     b = sub.add_parser("browse")
-    b.add_argument("type")
+    b.add_argument("type", nargs="+")
     b.add_argument("--timeout", type=float, default=3.0)
     b.add_argument("--subtype", action="append")
 
@@ -412,6 +443,7 @@ def main(argv):
     r = sub.add_parser("resolve")
     r.add_argument("host")
     r.add_argument("--timeout", type=float, default=5.0)
+    r.add_argument("--settle", type=float, default=0.0)
 
     t = sub.add_parser("watch")
     t.add_argument("type")

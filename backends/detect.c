@@ -207,7 +207,7 @@ detect_add(const struct detect_input *in, struct detect_list *l, char *path,
     enum detect_source source, unsigned uid, const char *context)
 {
 	struct detect_candidate *c, *v;
-	char *real = NULL;
+	char *real = NULL, **aliases;
 	size_t i;
 
 	if (path == NULL)
@@ -216,11 +216,22 @@ detect_add(const struct detect_input *in, struct detect_list *l, char *path,
 		real = NULL;
 	for (i = 0; i < l->n; i++) {
 		c = &l->v[i];
-		if (strcmp(c->path, path) == 0 ||
-		    (real != NULL && c->real != NULL &&
-			strcmp(c->real, real) == 0)) {
+		if (strcmp(c->path, path) == 0) {
 			free(path);
 			free(real);
+			return 0;
+		}
+		if (real != NULL && c->real != NULL &&
+		    strcmp(c->real, real) == 0) {
+			free(real);
+			aliases = realloc(
+			    l->aliases, (l->naliases + 1) * sizeof *aliases);
+			if (aliases == NULL) {
+				free(path);
+				return -ENOMEM;
+			}
+			l->aliases = aliases;
+			l->aliases[l->naliases++] = path;
 			return 0;
 		}
 	}
@@ -549,8 +560,11 @@ detect_list_clear(struct detect_list *l)
 	}
 	for (i = 0; i < l->nnotes; i++)
 		free(l->notes[i]);
+	for (i = 0; i < l->naliases; i++)
+		free(l->aliases[i]);
 	free(l->v);
 	free(l->notes);
+	free(l->aliases);
 	memset(l, 0, sizeof *l);
 }
 

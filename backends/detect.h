@@ -24,7 +24,7 @@
  * socket watcher needs the whole set); "real" says whether one is.  Two
  * candidates are one when their paths are equal or resolve to the same
  * socket (podman-docker's /var/run/docker.sock -> /run/podman/podman.sock):
- * the first in the order is kept.
+ * the first in the order is kept, the other's path goes to aliases.
  *
  * detect_gather() is the thin I/O half: it reads the real environment and
  * file system into a struct detect_input.  detect_run() does both.
@@ -101,6 +101,14 @@ struct detect_list {
 	 */
 	char **notes;
 	size_t nnotes;
+	/*
+	 * Candidates left out as another name of an earlier one's socket
+	 * (podman-docker's symlink): no engine of their own, but the watcher
+	 * watches their folders too, so that a socket that replaces the link
+	 * later is seen.
+	 */
+	char **aliases;
+	size_t naliases;
 };
 
 /*

@@ -120,6 +120,10 @@ sockwatch_relevant(const struct sockwatch *sw, const char *path)
 		    (c->real != NULL && sockwatch_under(c->real, path)))
 			return true;
 	}
+	for (i = 0; i < sw->list.naliases; i++) {
+		if (sockwatch_under(sw->list.aliases[i], path))
+			return true;
+	}
 	return false;
 }
 
@@ -322,6 +326,9 @@ sockwatch_sync(struct sockwatch *sw, const struct detect_list *list)
 		if (c->real != NULL)
 			added |= sockwatch_want(sw, sockwatch_folder(c->real));
 	}
+	/* A symlink's folder too: a real socket may take its place. */
+	for (i = 0; i < list->naliases; i++)
+		added |= sockwatch_want(sw, sockwatch_folder(list->aliases[i]));
 
 	/* Two names can share one inode and one wd (/var/run and /run). */
 	i = 0;

@@ -669,6 +669,12 @@ test_detect_io(void **state)
 	assert_null(detect_list_find(&l, path));
 	snprintf(path, sizeof path, "%s/run/podman/podman.sock", scratch);
 	assert_null(detect_list_find(&l, path));
+	/* ... listed as aliases, whose folders the watcher watches too. */
+	assert_int_equal(l.naliases, 2);
+	snprintf(path, sizeof path, "%s/var/run/docker.sock", scratch);
+	assert_string_equal(l.aliases[0], path);
+	snprintf(path, sizeof path, "%s/run/podman/podman.sock", scratch);
+	assert_string_equal(l.aliases[1], path);
 
 	/* The rootless socket is there; docker's rootless one is not. */
 	snprintf(path, sizeof path, "%s/xdg/podman/podman.sock", scratch);

@@ -369,6 +369,48 @@ test_sockwatch_debounce(void **state)
 	free(s);
 }
 
+/*
+ * A podman-docker style symlink is another name of a socket already
+ * watched: no engine of its own, but its folder stays watched, so that
+ * a real socket taking the link's place is seen.
+ */
+static void
+test_sockwatch_alias(void **state)
+{
+	struct event_base *base;
+	struct sockwatch *sw;
+	struct seen *s;
+	char err[512], path[PATH_MAX], target[PATH_MAX];
+	int fd, fd2;
+
+	assert_non_null(s = calloc(1, sizeof *s));
+	assert_non_null(base = event_base_new());
+	make_dir("xdg/podman");
+	fd = bind_at("run/docker.sock");
+	path_of(target, sizeof target, "run/docker.sock");
+	path_of(path, sizeof path, "xdg/podman/podman.sock");
+	assert_int_equal(symlink(target, path), 0);
+	assert_int_equal(
+	    sockwatch_new(base, scratch, &cbs, s, &sw, err, sizeof err), 0);
+	wait_for(base, s, "+docker-system /var/run/docker.sock");
+	settle(base);
+	assert_int_equal(s->n, 1);
+	assert_int_equal(sockwatch_candidates(sw)->naliases, 1);
+	assert_true(watching(sw, "xdg/podman"));
+
+	/* The link replaced by a socket of its own: a second engine. */
+	remove_at("xdg/podman/podman.sock");
+	fd2 = bind_at("xdg/podman/podman.sock");
+	wait_for(base, s, "+podman-rootless /xdg/podman/podman.sock");
+	assert_int_equal(sockwatch_candidates(sw)->naliases, 0);
+
+	sockwatch_free(sw);
+	close(fd);
+	close(fd2);
+	event_base_free(base);
+	free(s);
+}
+
 static void
 test_sockwatch_bad_env(void **state)
 {
@@ -395,6 +437,8 @@ main(void)
 		test_sockwatch_lifecycle, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_sockwatch_debounce, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_sockwatch_alias, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_sockwatch_bad_env, setup, teardown),
 	};

@@ -24,10 +24,12 @@ second network namespace, so that it sees only what went on the wire:
   absent NAME|'*' TYPE [--for S] [--port P]
       exit 0 if no instance NAME (any with '*'), with port P if given,
       shows up during S seconds; 1 (printing it) if one does.
-  resolve HOST[.local] [--timeout S] [--settle S]
+  resolve HOST[.local]... [--timeout S] [--settle S]
       print the addresses of HOST.local, one a line; 1 if none.  With
       --settle, keep listening S seconds after the first answer and print
-      every address seen by then (A and AAAA may come apart).
+      every address seen by then (A and AAAA may come apart).  With
+      several hosts, one JSON object {HOST: [addresses]} (a host that did
+      not resolve has []), exit 1 unless every one resolved.
   watch TYPE [--timeout S]
       one JSON line per change seen (added, updated, removed) with a time.
 
@@ -354,40 +356,58 @@ def cmd_absent(zc, args):
 
 def cmd_resolve(zc, args):
     t0 = time.monotonic()
-    host = full_host(args.host)
+    hosts = [full_host(h) for h in args.host]
     deadline = t0 + args.timeout
     next_query = 0.0
     delay = 0.25
-    first = None
-    while time.monotonic() < deadline + args.settle:
-        recs = zc.cache.get_all_by_details(host, _TYPE_A, _CLASS_IN) + \
-            zc.cache.get_all_by_details(host, _TYPE_AAAA, _CLASS_IN)
-        addrs = set()
-        for r in recs:
-            # zeroconf's clock, not the wall clock.
-            if r.is_expired(current_time_millis()):
-                continue
-            fam = socket.AF_INET if len(r.address) == 4 else socket.AF_INET6
-            addrs.add(socket.inet_ntop(fam, r.address))
-        if addrs and first is None:
-            first = time.monotonic()
-        if addrs and time.monotonic() - first >= args.settle:
-            for a in sorted(addrs):
-                sys.stdout.write(a + "\n")
-            elapsed(t0)
-            return 0
+    first = {}
+    found = {}
+    while True:
         now = time.monotonic()
+        for host in hosts:
+            recs = zc.cache.get_all_by_details(host, _TYPE_A, _CLASS_IN) + \
+                zc.cache.get_all_by_details(host, _TYPE_AAAA, _CLASS_IN)
+            addrs = set()
+            for r in recs:
+                # zeroconf's clock, not the wall clock.
+                if r.is_expired(current_time_millis()):
+                    continue
+                fam = socket.AF_INET if len(r.address) == 4 else socket.AF_INET6
+                addrs.add(socket.inet_ntop(fam, r.address))
+            if addrs:
+                first.setdefault(host, now)
+                found[host] = addrs
+        settled = [h for h in hosts
+                   if h in first and now - first[h] >= args.settle]
+        if len(settled) == len(hosts):
+            break
+        # A host not answering is given up at the deadline; one that
+        # answered late still gets its --settle.
+        if now >= deadline and not [h for h in hosts
+                                    if h in first and h not in settled]:
+            break
         if now >= next_query:
             q = DNSOutgoing(_FLAGS_QR_QUERY)
-            q.add_question(DNSQuestion(host, _TYPE_A, _CLASS_IN))
-            q.add_question(DNSQuestion(host, _TYPE_AAAA, _CLASS_IN))
-            zc.send(q)
+            for host in hosts:
+                if host not in first:
+                    q.add_question(DNSQuestion(host, _TYPE_A, _CLASS_IN))
+                    q.add_question(DNSQuestion(host, _TYPE_AAAA, _CLASS_IN))
+            if q.questions:
+                zc.send(q)
             next_query = now + delay
             delay = min(delay * 2, 2.0)
         time.sleep(POLL)
-    sys.stderr.write("mdns_browse.py: %s did not resolve within %.1f s\n"
-                     % (host, args.timeout))
-    return 1
+    elapsed(t0)
+    missing = [h for h in hosts if h not in found]
+    for h in missing:
+        sys.stderr.write("mdns_browse.py: %s did not resolve within %.1f s\n"
+                         % (h, args.timeout))
+    if len(args.host) == 1 and found:
+        for a in sorted(found[hosts[0]]):
+            sys.stdout.write(a + "\n")
+    elif len(args.host) > 1:
+        out({h: sorted(found.get(full_host(h), ())) for h in args.host})
+    return 1 if missing else 0
 
 
 def cmd_watch(zc, args):
@@ -441,7 +461,7 @@ def main(argv):
     a.add_argument("--port", type=int)
 
     r = sub.add_parser("resolve")
-    r.add_argument("host")
+    r.add_argument("host", nargs="+")
     r.add_argument("--timeout", type=float, default=5.0)
     r.add_argument("--settle", type=float, default=0.0)
 

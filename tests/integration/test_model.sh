@@ -18,9 +18,11 @@
 #   - a container with partly invalid labels: the valid parts are
 #     announced, each invalid one is logged naming container, label and
 #     reason;
+#   - a podman-compose container on a rootful Podman service
+#     (io.podman.compose.service names it), beside dockerd;
 #   - `portlight list --json` in A reports exactly what B saw (services,
 #     ports, TXT, subtypes, aliases) and the skips with their reasons.
-# Host ports: the sandbox's block P0..P9 (pl_port).  P9 is bound on two
+# Host ports: the sandbox's block P0..P9 (pl_port).  P9 is bound on three
 # extra addresses of A's veth and on loopback: a binding to a specific
 # address does not clash with another address's binding of the port.
 # shellcheck disable=SC2317 # functions run through pl_check
@@ -28,28 +30,38 @@ set -euo pipefail
 SOURCE_DIR=${SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$SOURCE_DIR/tests/integration/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib-podman.sh
+. "$SOURCE_DIR/tests/integration/lib-podman.sh"
 
 T=_http._tcp
 pl_init model
 P0=$(pl_port 0) P1=$(pl_port 1) P2=$(pl_port 2) P3=$(pl_port 3)
 P4=$(pl_port 4) P5=$(pl_port 5) P6=$(pl_port 6) P7=$(pl_port 7)
 P8=$(pl_port 8) P9=$(pl_port 9)
+# Unique per build folder, as the sandbox.
+plp_init "model${PL_TAG:0:6}"
+trap 'rc=$?; set +e; plp_cleanup; (exit $rc); pl_on_exit' EXIT
 pl_sandbox
+plp_rootful_start
+plp_import "$PLP_ROOTFUL_SOCK"
 
-# Two more addresses of A's veth, for bindings to a specific address.
+# Three more addresses of A's veth, for bindings to a specific address.
 # dockerd (and its userland proxy) live in the root namespace, so the
 # addresses are held there too, on the sandbox's own bridge (removed with
 # it at exit); portlight, in A, finds them on the veth.
 IP77=$PL_NET.77
 IP78=$PL_NET.78
-for ip in "$IP77" "$IP78"; do
+IP79=$PL_NET.79
+for ip in "$IP77" "$IP78" "$IP79"; do
 	ip addr add "$ip/32" dev "$PL_BRIDGE"
 	ip -n "$PL_NS_A" addr add "$ip/24" dev "$PL_VETH_A"
 done
-pl_portlight_start -H "unix://$PL_DOCKER_SOCK"
+pl_portlight_start -H "unix://$PL_DOCKER_SOCK" -H "unix://$PLP_ROOTFUL_SOCK"
 
 # ctr NAME "PORT..." DOCKER-RUN-ARGS...: busybox httpd on each container
-# port; the shell (PID 1) ends on SIGTERM.
+# port; the shell (PID 1) ends on SIGTERM.  Started in the background,
+# all at once (ctr_wait waits for them).
+CTR_PIDS=()
 ctr() {
 	local name=$1 ports=$2 p cmd='trap "exit 0" TERM;'
 	shift 2
@@ -57,7 +69,15 @@ ctr() {
 		cmd+=" httpd -p $p -h /www;"
 	done
 	pl_docker run -d --name "$name" "$@" "$PL_IMAGE" \
-		sh -c "$cmd sleep 100000 & wait" >/dev/null
+		sh -c "$cmd sleep 100000 & wait" >/dev/null &
+	CTR_PIDS+=("$!")
+}
+
+ctr_wait() {
+	local pid
+	for pid in "${CTR_PIDS[@]}"; do
+		wait "$pid" || pl_die "a container did not start (see above)"
+	done
 }
 
 # --- the containers ------------------------------------------------------
@@ -109,6 +129,13 @@ ctr trf 80 -p "$P8:80" -l traefik.enable=true \
 ctr bound 80 -p "$IP77:$P9:80" -p "127.0.0.1:$P9:80" \
 	-l portlight.name=Bound -l portlight.type=_http._tcp \
 	-l portlight.alias=bound
+# podman-compose's labels, on the rootful Podman service.
+plp_podman "$PLP_ROOTFUL_SOCK" run -d --name shop_api_1 \
+	-p "$IP79:$P9:80" -l io.podman.compose.project=shop \
+	-l io.podman.compose.service=api -l portlight.enable=true \
+	"$PLP_IMAGE" /bin/busybox httpd -f -p 80 >/dev/null &
+CTR_PIDS+=("$!")
+ctr_wait
 pl_log "containers started"
 
 ports=$(pl_docker inspect -f '{{json .NetworkSettings.Ports}}' grafana)
@@ -121,11 +148,19 @@ else
 fi
 
 # --- what B sees ---------------------------------------------------------
-pl_check "the last container's service (trf) is seen from B" \
-	pl_mdns wait trf "$T" --port "$P8" --timeout 20
 SNAP=$PL_DIR/wire.json
-pl_mdns browse '*' --timeout 5 --subtype _printer --subtype _dash \
-	--subtype _prom --subtype _fine --subtype _bad >"$SNAP"
+want='[["Bound", "_http._tcp.local."], ["Envy", "_http._tcp.local."], ["Grafana", "_http._tcp.local."], ["Grafana metrics", "_http._tcp.local."], ["Home Page", "_http._tcp.local."], ["Koi Web", "_http._tcp.local."], ["KoiEnv", "_http._tcp.local."], ["api", "_http._tcp.local."], ["envapp", "_ssh._tcp.local."], ["trf", "_http._tcp.local."], ["web-2", "_http._tcp.local."]]'
+wire_names() {
+	pl_json "$SNAP" 'sorted([s["name"], s["type"]] for s in d["services"])'
+}
+# Every type on the network, resolved, with the subtypes of interest; a
+# few rounds, as the containers started together are still probing.
+for round in 1 2 3 4; do
+	pl_mdns browse '*' --timeout 4 --subtype _printer --subtype _dash \
+		--subtype _prom --subtype _fine --subtype _bad >"$SNAP"
+	[ "$(wire_names)" != "$want" ] || break
+	pl_log "round $round: B sees $(wire_names)"
+done
 pl_log "seen from B: $(pl_json "$SNAP" '[(s["name"], s["type"], s["port"], s["txt"], s["subtypes"]) for s in d["services"]]')"
 
 # on_wire NAME TYPE PORT TXT-JSON SUBTYPES-JSON: B saw exactly one NAME of
@@ -172,9 +207,10 @@ pl_check "Home Page (homepage.name, docker-mdns): port $P7, TXT path=/dash" \
 	on_wire "Home Page" "$T" "$P7" '{"path": "/dash"}' '[]'
 pl_check "trf (traefik): port $P8" on_wire trf "$T" "$P8" '{}' '[]'
 pl_check "Bound ($IP77:$P9): port $P9" on_wire Bound "$T" "$P9" '{}' '[]'
-want='[["Bound", "_http._tcp.local."], ["Envy", "_http._tcp.local."], ["Grafana", "_http._tcp.local."], ["Grafana metrics", "_http._tcp.local."], ["Home Page", "_http._tcp.local."], ["Koi Web", "_http._tcp.local."], ["KoiEnv", "_http._tcp.local."], ["envapp", "_ssh._tcp.local."], ["trf", "_http._tcp.local."], ["web-2", "_http._tcp.local."]]'
-pl_check "nothing else on the wire (no Grafana on 22, no loopback port, no second Grafana for ::)" \
-	test "$(pl_json "$SNAP" 'sorted([s["name"], s["type"]] for s in d["services"])')" = "$want"
+pl_check "api (Podman, io.podman.compose.service, $IP79:$P9): port $P9" \
+	on_wire api "$T" "$P9" '{}' '[]'
+pl_check "these and nothing else on the wire (no Grafana on 22, no loopback port, no second Grafana for ::)" \
+	test "$(wire_names)" = "$want"
 if [ -n "$V6" ]; then
 	pl_pass "dockerd bound $P0 on 0.0.0.0 and ::, and B saw one Grafana"
 fi
@@ -185,14 +221,19 @@ mapfile -t veth_addrs < <(ip -n "$PL_NS_A" -o addr show dev "$PL_VETH_A" |
 	awk '{ sub("/.*", "", $4); print $4 }' | sort)
 pl_log "A's veth holds ${veth_addrs[*]}"
 
-# resolves_to HOST all|ADDR: B resolves HOST.local to A's addresses only
-# (all: at least A's main one; else exactly ADDR).
+# Every alias at once: {HOST: [addresses]}.
+ALIASES=$PL_DIR/aliases.json
+pl_mdns resolve grafana dash ok-alias dm1 dm2 tr bound --timeout 10 \
+	--settle 1 >"$ALIASES" || true
+pl_log "aliases from B: $(cat "$ALIASES")"
+# resolves_to HOST all|ADDR: B resolved HOST.local to A's veth addresses
+# only (all: at least A's main one; else exactly ADDR).
 resolves_to() {
 	local host=$1 want=$2 got a
-	got=$(pl_mdns resolve "$host" --timeout 10 --settle 1) || return 1
-	pl_log "$host.local -> ${got//$'\n'/ }"
+	got=$(pl_json "$ALIASES" "'\\n'.join(d[\"$host\"])")
+	[ -n "$got" ] || return 1
 	for a in $got; do
-		printf '%s\n' "${veth_addrs[@]}" | grep -qxF "$a" || {
+		[[ " ${veth_addrs[*]} " == *" $a "* ]] || {
 			pl_log "$host.local: $a is not an address of A's veth"
 			return 1
 		}
@@ -209,26 +250,31 @@ for h in grafana dash ok-alias dm1 dm2 tr; do
 done
 pl_check "bound.local resolves to $IP77 only (its one service is bound there)" \
 	resolves_to bound "$IP77"
-pl_check_not "Bad_Alias and the rule's tr.example.com are not host names" \
+pl_check_not "Bad_Alias is not a host name" \
 	pl_mdns resolve bad_alias --timeout 2
 
 # --- avahi-daemon's own view ---------------------------------------------
-pl_avahi_browse "$T" >"$PL_DIR/avahi-browse.txt" 2>&1 || true
-pl_log "avahi-browse $T: $(grep -E ';(Grafana|Bound);' "$PL_DIR/avahi-browse.txt")"
+AB=$PL_DIR/avahi-browse.txt
+pl_avahi_browse "$T" >"$AB" || true
+pl_log "avahi-browse $T: $(grep -E ';(Grafana|Bound|api);' "$AB" | tr '\n' ' ')"
+# avahi_has REGEX: the captured view has a matching line.
+avahi_has() {
+	grep -Eq -- "$1" "$AB"
+}
 pl_check "avahi-browse in A: Grafana on $P0 with its TXT" \
-	pl_avahi_browse_has "^=;$PL_VETH_A;IPv4;Grafana;[^;]*;local;$PL_HOSTNAME\\.local;[^;]*;$P0;.*\"path=/\"" "$T"
-pl_check "avahi-browse in A: Grafana in subtype _printer._sub.$T" \
-	pl_avahi_browse_has "^=;$PL_VETH_A;IPv4;Grafana;" "_printer._sub.$T"
-pl_check "avahi-browse in A: Bound on $P9" \
-	pl_avahi_browse_has "^=;$PL_VETH_A;IPv4;Bound;[^;]*;local;$PL_HOSTNAME\\.local;[^;]*;$P9;" "$T"
-# Bound is bound to an IPv4 address only: not offered over IPv6 mDNS,
-# where a client would be given the host's IPv6 addresses.
-pl_check_not "avahi-browse in A: no Bound over IPv6" \
-	pl_avahi_browse_has "^[+=];$PL_VETH_A;IPv6;Bound;" "$T"
+	avahi_has "^=;$PL_VETH_A;IPv4;Grafana;[^;]*;local;$PL_HOSTNAME\\.local;[^;]*;$P0;.*\"path=/\""
+pl_check "avahi-browse in A: Bound and api on $P9" \
+	avahi_has "^=;$PL_VETH_A;IPv4;(Bound|api);[^;]*;local;$PL_HOSTNAME\\.local;[^;]*;$P9;"
+# Bound and api are bound to IPv4 addresses only: not offered over IPv6
+# mDNS, where a client would be given the host's IPv6 addresses.
+pl_check_not "avahi-browse in A: neither Bound nor api over IPv6" \
+	avahi_has "^[+=];$PL_VETH_A;IPv6;(Bound|api);"
 if [ -n "$V6" ]; then
 	pl_check "avahi-browse in A: Grafana (0.0.0.0 and ::) over IPv6 too" \
-		pl_avahi_browse_has "^=;$PL_VETH_A;IPv6;Grafana;[^;]*;local;[^;]*;[^;]*;$P0;" "$T"
+		avahi_has "^=;$PL_VETH_A;IPv6;Grafana;[^;]*;local;[^;]*;[^;]*;$P0;"
 fi
+pl_check "avahi-browse in A: Grafana in subtype _printer._sub.$T" \
+	pl_avahi_browse_has "^=;$PL_VETH_A;IPv4;Grafana;" "_printer._sub.$T"
 
 # --- the log: each invalid label named with its container ---------------
 web2=$(pl_docker inspect -f '{{.Id}}' shop-web-2)
@@ -248,7 +294,8 @@ pl_check "the log: container bound: port 80/tcp: bound to loopback" \
 
 # --- portlight list --json against the wire ------------------------------
 LIST=$PL_DIR/list.json
-if pl_portlight_run list --json -H "unix://$PL_DOCKER_SOCK" >"$LIST" \
+if pl_portlight_run list --json -H "unix://$PL_DOCKER_SOCK" \
+	-H "unix://$PLP_ROOTFUL_SOCK" >"$LIST" \
 	2>"$PL_DIR/list.err"; then
 	pl_pass "portlight list --json ran in A"
 else
@@ -280,6 +327,9 @@ pl_check "list's services are exactly B's (name, type, port, TXT, subtypes)" \
 		    sys.stderr.write(b + "\n")
 		sys.exit(1 if bad else 0)
 	EOF
+pl_check "list: shop_api_1 is Podman's, the others Docker's" \
+	test "$(pl_json "$LIST" 'sorted(set((c["engine"], c["name"] == "shop_api_1") for c in d["containers"]))')" = \
+	'[["docker", false], ["podman", true]]'
 pl_check "list's aliases are the ones B resolved" \
 	test "$(pl_json "$LIST" 'sorted(a for c in d["containers"] for a in c["aliases"])')" = \
 	'["bound", "dash", "dm1", "dm2", "grafana", "ok-alias", "tr"]'

@@ -71,9 +71,11 @@ engines_find(struct engines *es, const char *path)
 }
 
 /*
- * Whichever of two paths to one engine listed first is the one used:
- * podman-docker's /var/run/docker.sock and /run/podman/podman.sock, or
- * a symlink, answer /info with the same ID.
+ * Whichever of two paths to one engine began listing first is the one
+ * used: podman-docker's /var/run/docker.sock and /run/podman/podman.sock,
+ * a hard link or a bind mount answer /info with the same ID.  Not "listed
+ * first": two paths found at once both start listing before either has
+ * finished, and each would be taken for the only one.
  */
 static bool
 engines_check_duplicate(struct engines_member *m)
@@ -86,7 +88,7 @@ engines_check_duplicate(struct engines_member *m)
 		return false;
 	TAILQ_FOREACH(o, &m->set->members, entry)
 	{
-		if (o == m || o->duplicate || !o->answered)
+		if (o == m || o->duplicate || !o->connected)
 			continue;
 		other = engine_id(o->engine);
 		if (other != NULL && strcmp(other, id) == 0) {

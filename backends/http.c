@@ -262,6 +262,9 @@ http_map_error(struct http_request *req, CURLcode rc)
 		curl_easy_getinfo(req->easy, CURLINFO_OS_ERRNO, &oserr);
 		if (oserr == ENOENT || oserr == ENOTDIR)
 			return -ENOENT;
+		/* Another user's socket (a user's portlight, root's docker). */
+		if (oserr == EACCES || oserr == EPERM)
+			return -EACCES;
 		return -ECONNREFUSED;
 	case CURLE_OPERATION_TIMEDOUT:
 		return -ETIMEDOUT;

@@ -19,7 +19,8 @@ struct http_request;
 /*
  * Called once when a request ends.  result is 0 when an HTTP response was
  * received (status holds its code, maybe 404 or 500), or a negative errno:
- * -ECONNREFUSED/-ENOENT (nothing listens at the socket), -ETIMEDOUT,
+ * -ECONNREFUSED/-ENOENT (nothing listens at the socket), -EACCES (the
+ * socket is not ours to use), -ETIMEDOUT,
  * -EMSGSIZE (body or headers over their cap), -ECANCELED (a data or
  * headers callback asked to stop), -EIO (anything else; see
  * http_request_error()).  For a buffered request body/len are the whole

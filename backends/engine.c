@@ -53,6 +53,8 @@
 #define ENGINE_LIST_CAP (32 * 1024 * 1024)
 #define ENGINE_LINE_CAP (1024 * 1024)
 #define ENGINE_INSPECTS_MAX 8
+/* Podman: a health check's result is surely saved this long after it. */
+#define ENGINE_PODMAN_SETTLE_MS 1000
 /* Pod names remembered per engine; past this the memory starts afresh. */
 #define ENGINE_PODS_MAX 64
 
@@ -84,6 +86,8 @@ struct engine_ctr {
 	enum engine_want want;
 	/* The inspect in flight started before a gone: its answer is old. */
 	bool stale;
+	/* Podman: a timer to inspect again once a health check is saved. */
+	struct event *settle;
 };
 
 struct engine_net {
@@ -223,6 +227,8 @@ engine_ctr_free(struct engine *e, struct engine_ctr *c)
 		e->ninspects--;
 	}
 	instance_free(c->held);
+	if (c->settle != NULL)
+		event_free(c->settle);
 	free(c->id);
 	free(c->name);
 	free(c);
@@ -434,13 +440,37 @@ engine_backoff_cb(evutil_socket_t fd, short what, void *arg)
 	engine_release(e);
 }
 
+static bool
+engine_ctr_settling(const struct engine_ctr *c)
+{
+	return c->settle != NULL && evtimer_pending(c->settle, NULL);
+}
+
+/*
+ * Something is to be done or under way for a container.  A settle timer
+ * alone does not count: health checks every second must not hold the
+ * sync END (and the sweep) off for ever.
+ */
+static bool
+engine_ctrs_busy(const struct engine *e)
+{
+	const struct engine_ctr *c;
+
+	TAILQ_FOREACH(c, &e->ctrs, entry)
+	{
+		if (c->want != ENGINE_WANT_NONE || c->inspect != NULL)
+			return true;
+	}
+	return false;
+}
+
 /* Reports sync END once the list and all it caused are done. */
 static void
 engine_check_synced(struct engine *e)
 {
 	unsigned gen = e->gen;
 
-	if (!e->syncing || !e->listed || !TAILQ_EMPTY(&e->ctrs) ||
+	if (!e->syncing || !e->listed || engine_ctrs_busy(e) ||
 	    e->netreq != NULL)
 		return;
 	e->syncing = false;
@@ -776,6 +806,9 @@ engine_pass(struct engine *e)
 			c->want = ENGINE_WANT_NONE;
 			if (c->inspect != NULL)
 				c->stale = true;
+			/* An inspect after a stop would only find it dead. */
+			if (c->settle != NULL)
+				evtimer_del(c->settle);
 			log_debug("%s: container %.12s (%s): gone",
 			    engine_name(e), c->id,
 			    c->name != NULL ? c->name : "?");
@@ -797,7 +830,8 @@ engine_pass(struct engine *e)
 		case ENGINE_WANT_NONE:
 			break;
 		}
-		if (c->want == ENGINE_WANT_NONE && c->inspect == NULL)
+		if (c->want == ENGINE_WANT_NONE && c->inspect == NULL &&
+		    !engine_ctr_settling(c))
 			engine_ctr_free(e, c);
 	}
 	engine_check_synced(e);
@@ -854,12 +888,58 @@ engine_nets_refresh(struct engine *e)
 }
 
 static void
+engine_settle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct engine_ctr *c = arg;
+	struct engine *e = c->e;
+
+	engine_hold(e);
+	if (c->want == ENGINE_WANT_NONE)
+		c->want = ENGINE_WANT_INSPECT;
+	engine_schedule(e);
+	engine_release(e);
+}
+
+/* Inspects c again in ENGINE_PODMAN_SETTLE_MS (once, however asked). */
+static void
+engine_settle(struct engine *e, struct engine_ctr *c)
+{
+	struct timeval tv = {ENGINE_PODMAN_SETTLE_MS / 1000,
+	    (ENGINE_PODMAN_SETTLE_MS % 1000) * 1000};
+
+	if (c->settle == NULL &&
+	    (c->settle = evtimer_new(e->base, engine_settle_cb, c)) == NULL) {
+		log_warnx("%s: container %.12s: out of memory, its health "
+			  "may be seen late",
+		    engine_name(e), c->id);
+		return;
+	}
+	evtimer_add(c->settle, &tv);
+}
+
+/*
+ * Podman 4 sends health_status as a check starts, with the status from
+ * before it, and saves the result only after the check's exec_died
+ * (podman#19237): an inspect at the event may find the old status.
+ * Both events inspect once more when the result is surely saved.
+ */
+static bool
+engine_podman_settles(const struct engine *e, const struct engine_event *ev)
+{
+	return e->kind == ENGINE_KIND_PODMAN &&
+	    strcmp(ev->type, "container") == 0 &&
+	    (strcmp(ev->action, "health_status") == 0 ||
+		strcmp(ev->action, "exec_died") == 0);
+}
+
+static void
 engine_event_cb(const struct engine_event *ev, void *arg)
 {
 	struct engine *e = arg;
 	enum engine_want want = ENGINE_WANT_NONE;
 	const char *action = ev->action, *id = ev->id;
 	struct engine_ctr *c;
+	bool settle;
 
 	if (ev->time > e->last_time ||
 	    (ev->time == e->last_time && ev->time_nano > e->last_time_nano)) {
@@ -873,38 +953,23 @@ engine_event_cb(const struct engine_event *ev, void *arg)
 	if (strcmp(ev->type, "network") == 0) {
 		if (ev->id != NULL && !engine_net_known(e, ev->id))
 			engine_nets_refresh(e);
-		if (strcmp(action, "connect") != 0 &&
-		    strcmp(action, "disconnect") != 0)
-			return;
 		id = ev->container;
+	}
+	switch (eventstream_effect(ev)) {
+	case EVENTSTREAM_INSPECT:
 		want = ENGINE_WANT_INSPECT;
-	} else if (strcmp(ev->type, "container") == 0) {
-		if (strcmp(action, "start") == 0 ||
-		    strcmp(action, "unpause") == 0 ||
-		    strcmp(action, "restart") == 0 ||
-		    strcmp(action, "rename") == 0)
-			want = ENGINE_WANT_INSPECT;
-		else if (strcmp(action, "health_status") == 0)
-			want = ev->health != NULL &&
-				strcmp(ev->health, "unhealthy") == 0
-			    ? ENGINE_WANT_GONE
-			    : ENGINE_WANT_INSPECT;
-		else if (strcmp(action, "die") == 0 ||
-		    strcmp(action, "stop") == 0 ||
-		    strcmp(action, "destroy") == 0 ||
-		    strcmp(action, "remove") == 0 ||
-		    strcmp(action, "pause") == 0)
-			want = ENGINE_WANT_GONE;
-		/*
-		 * kill, oom, exec_*, attach, init, cleanup, create, ...:
-		 * nothing by themselves (a kill or an oom that ends the
-		 * container is followed by die).
-		 */
+		break;
+	case EVENTSTREAM_GONE:
+		want = ENGINE_WANT_GONE;
+		break;
+	case EVENTSTREAM_NONE:
+		break;
 	}
 	log_debug("%s: event %s %s %.12s%s%s", engine_name(e), ev->type, action,
 	    id != NULL ? id : "?", ev->health != NULL ? " " : "",
 	    ev->health != NULL ? ev->health : "");
-	if (want == ENGINE_WANT_NONE || !engine_valid_id(id))
+	settle = engine_podman_settles(e, ev);
+	if ((want == ENGINE_WANT_NONE && !settle) || !engine_valid_id(id))
 		return;
 	c = engine_ctr_get(
 	    e, id, strcmp(ev->type, "container") == 0 ? ev->name : NULL);
@@ -913,7 +978,10 @@ engine_event_cb(const struct engine_event *ev, void *arg)
 		    engine_name(e), id);
 		return;
 	}
-	c->want = want;
+	if (want != ENGINE_WANT_NONE)
+		c->want = want;
+	if (settle)
+		engine_settle(e, c);
 	engine_schedule(e);
 }
 

@@ -48,7 +48,10 @@ struct engine_cbs {
 	 */
 	void	(*container_cb)(struct engine *e, struct instance *inst,
 		    void *arg);
-	/* The container stopped, paused, became unhealthy or was removed. */
+	/*
+	 * The container stopped, paused or was removed.  (An unhealthy one
+	 * comes through container_cb: portlight.health=ignore may keep it.)
+	 */
 	void	(*gone_cb)(struct engine *e, const char *id, void *arg);
 	void	(*sync_cb)(struct engine *e, enum engine_sync phase,
 		    void *arg);

@@ -87,6 +87,41 @@ eventstream_is_space(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+enum eventstream_effect
+eventstream_effect(const struct engine_event *ev)
+{
+	const char *a = ev->action;
+
+	if (ev->type == NULL || a == NULL)
+		return EVENTSTREAM_NONE;
+	if (strcmp(ev->type, "network") == 0)
+		return strcmp(a, "connect") == 0 || strcmp(a, "disconnect") == 0
+		    ? EVENTSTREAM_INSPECT
+		    : EVENTSTREAM_NONE;
+	if (strcmp(ev->type, "container") != 0)
+		return EVENTSTREAM_NONE;
+	/*
+	 * A health result is never acted on as it stands: the container may
+	 * say portlight.health=ignore, and Podman's event carries the status
+	 * from before its check (and one event per check).  The inspect
+	 * tells; announce decides.
+	 */
+	if (strcmp(a, "start") == 0 || strcmp(a, "unpause") == 0 ||
+	    strcmp(a, "restart") == 0 || strcmp(a, "rename") == 0 ||
+	    strcmp(a, "health_status") == 0)
+		return EVENTSTREAM_INSPECT;
+	if (strcmp(a, "die") == 0 || strcmp(a, "stop") == 0 ||
+	    strcmp(a, "destroy") == 0 || strcmp(a, "remove") == 0 ||
+	    strcmp(a, "pause") == 0)
+		return EVENTSTREAM_GONE;
+	/*
+	 * kill, oom, exec_*, attach, init, cleanup, create, ...: nothing by
+	 * themselves (a kill or an oom that ends the container is followed
+	 * by die).
+	 */
+	return EVENTSTREAM_NONE;
+}
+
 /* Turns one parsed object into an event; 0, -EINVAL (not an event), -ENOMEM. */
 static int
 eventstream_dispatch(

@@ -22,6 +22,16 @@ struct engine_event {
 	int64_t		 time_nano;	/* nanoseconds, 0 if absent */
 };
 
+/*
+ * What an event asks of its container (ev->container): a fresh inspect,
+ * or its records withdrawn at once, or nothing.
+ */
+enum eventstream_effect {
+	EVENTSTREAM_NONE = 0,
+	EVENTSTREAM_INSPECT,
+	EVENTSTREAM_GONE,
+};
+
 struct eventstream;
 
 typedef void	(*eventstream_event_cb)(const struct engine_event *ev, void *arg);
@@ -37,6 +47,8 @@ struct eventstream *eventstream_new(size_t cap, eventstream_event_cb event_cb,
  * Returns 0, or -ENOMEM.
  */
 int	eventstream_feed(struct eventstream *es, const char *buf, size_t len);
+/* Pure: what ev means for its container. */
+enum eventstream_effect eventstream_effect(const struct engine_event *ev);
 /* Drops any partial line (the stream was reconnected). */
 void	eventstream_reset(struct eventstream *es);
 void	eventstream_free(struct eventstream *es);

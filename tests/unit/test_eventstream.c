@@ -300,6 +300,66 @@ test_podman_fields(void **state)
 	free(r.text);
 }
 
+/*
+ * What each event asks of its container.  A health result, even
+ * "unhealthy", only asks for an inspect: portlight.health=ignore keeps an
+ * unhealthy container announced, and Podman's event carries the status
+ * from before its check.
+ */
+static void
+test_effect(void **state)
+{
+	static const struct {
+		const char *type, *action, *health;
+		enum eventstream_effect want;
+	} cases[] = {
+	    {"container", "start", NULL, EVENTSTREAM_INSPECT},
+	    {"container", "unpause", NULL, EVENTSTREAM_INSPECT},
+	    {"container", "restart", NULL, EVENTSTREAM_INSPECT},
+	    {"container", "rename", NULL, EVENTSTREAM_INSPECT},
+	    {"container", "health_status", "healthy", EVENTSTREAM_INSPECT},
+	    {"container", "health_status", "unhealthy", EVENTSTREAM_INSPECT},
+	    {"container", "health_status", "starting", EVENTSTREAM_INSPECT},
+	    {"container", "health_status", NULL, EVENTSTREAM_INSPECT},
+	    {"container", "die", NULL, EVENTSTREAM_GONE},
+	    {"container", "stop", NULL, EVENTSTREAM_GONE},
+	    {"container", "destroy", NULL, EVENTSTREAM_GONE},
+	    {"container", "remove", NULL, EVENTSTREAM_GONE},
+	    {"container", "pause", NULL, EVENTSTREAM_GONE},
+	    {"container", "kill", NULL, EVENTSTREAM_NONE},
+	    {"container", "oom", NULL, EVENTSTREAM_NONE},
+	    {"container", "create", NULL, EVENTSTREAM_NONE},
+	    {"container", "init", NULL, EVENTSTREAM_NONE},
+	    {"container", "cleanup", NULL, EVENTSTREAM_NONE},
+	    {"container", "exec_start", NULL, EVENTSTREAM_NONE},
+	    {"network", "connect", NULL, EVENTSTREAM_INSPECT},
+	    {"network", "disconnect", NULL, EVENTSTREAM_INSPECT},
+	    {"network", "create", NULL, EVENTSTREAM_NONE},
+	    {"network", "destroy", NULL, EVENTSTREAM_NONE},
+	    {"image", "pull", NULL, EVENTSTREAM_NONE},
+	    {"volume", "destroy", NULL, EVENTSTREAM_NONE},
+	};
+	struct engine_event ev;
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		memset(&ev, 0, sizeof ev);
+		ev.type = cases[i].type;
+		ev.action = cases[i].action;
+		ev.health = cases[i].health;
+		ev.id = ev.container = "c1";
+		if (eventstream_effect(&ev) != cases[i].want)
+			fail_msg("%s %s %s: effect %d, expected %d",
+			    cases[i].type, cases[i].action,
+			    cases[i].health ? cases[i].health : "-",
+			    (int)eventstream_effect(&ev), (int)cases[i].want);
+	}
+	memset(&ev, 0, sizeof ev);
+	assert_int_equal(eventstream_effect(&ev), EVENTSTREAM_NONE);
+	ev.type = "container";
+	assert_int_equal(eventstream_effect(&ev), EVENTSTREAM_NONE);
+}
+
 /* A line over the cap is skipped whole; the next is still read. */
 static void
 test_cap(void **state)
@@ -429,6 +489,7 @@ main(void)
 	    cmocka_unit_test(test_docker_fields),
 	    cmocka_unit_test(test_podman_fields),
 	    cmocka_unit_test(test_network_event),
+	    cmocka_unit_test(test_effect),
 	    cmocka_unit_test(test_cap),
 	    cmocka_unit_test(test_garbage),
 	};

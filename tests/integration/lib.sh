@@ -235,6 +235,11 @@ pl_init() {
 	PL_NS_B=pl-$name-${PL_TAG:0:4}-b
 	PL_VETH_A=pl${PL_TAG}a # IFNAMSIZ: at most 15 characters
 	PL_VETH_B=pl${PL_TAG}b
+	# Netns C (pl_netns_c_up), only for tests that need another host.
+	PL_NS_C=pl-$name-${PL_TAG:0:4}-c
+	PL_VETH_C=pl${PL_TAG}c # in C
+	PL_VETH_D=pl${PL_TAG}d # its peer, in B's bridge
+	PL_BRIDGE_B=pl${PL_TAG}x
 	PL_BRIDGE=pl${PL_TAG}br
 	# The veth's /24 exists only inside A and B, so it cannot clash
 	# with anything; the bridge's /24 lives in the root namespace and is
@@ -325,7 +330,7 @@ pl_cleanup() {
 	fi
 	# Anything still inside our own namespaces is ours (the names are
 	# unique to this sandbox): end it by pid.
-	for m in "$PL_NS_A" "$PL_NS_B"; do
+	for m in "$PL_NS_A" "$PL_NS_B" "$PL_NS_C"; do
 		[ -e "/run/netns/$m" ] || continue
 		for pid in $(ip netns pids "$m" 2>/dev/null); do
 			[ -z "$leftovers" ] || pl_log "leftover pid $pid in netns $m: killing it"
@@ -333,7 +338,7 @@ pl_cleanup() {
 		done
 		ip netns del "$m" 2>/dev/null || true
 	done
-	for m in "$PL_VETH_A" "$PL_VETH_B" "$PL_BRIDGE"; do
+	for m in "$PL_VETH_A" "$PL_VETH_B" "$PL_VETH_D" "$PL_BRIDGE"; do
 		ip link show "$m" >/dev/null 2>&1 && ip link del "$m" 2>/dev/null
 	done
 	if [ -d "$PL_DIR" ]; then
@@ -384,6 +389,32 @@ pl_netns_up() {
 	ip -n "$PL_NS_A" route add 224.0.0.0/4 dev "$PL_VETH_A"
 	ip -n "$PL_NS_B" route add 224.0.0.0/4 dev "$PL_VETH_B"
 	pl_log "netns $PL_NS_A ($PL_IP_A) <-> $PL_NS_B ($PL_IP_B)"
+}
+
+# pl_netns_c_up: a third namespace C on the same link as A and B, for a
+# second host (another avahi-daemon, pl_avahi_c_start).  B's end of A's
+# veth and C's veth join a bridge in B; B's address moves to the bridge.
+# After pl_netns_up.
+pl_netns_c_up() {
+	PL_IP_C=$PL_NET.3
+	ip -n "$PL_NS_B" link add "$PL_BRIDGE_B" type bridge
+	ip -n "$PL_NS_B" addr del "$PL_IP_B/24" dev "$PL_VETH_B"
+	ip -n "$PL_NS_B" link set "$PL_VETH_B" master "$PL_BRIDGE_B"
+	ip -n "$PL_NS_B" addr add "$PL_IP_B/24" dev "$PL_BRIDGE_B"
+	ip -n "$PL_NS_B" link set "$PL_BRIDGE_B" multicast on up
+	ip -n "$PL_NS_B" route replace 224.0.0.0/4 dev "$PL_BRIDGE_B"
+	ip netns add "$PL_NS_C"
+	ip link add "$PL_VETH_C" netns "$PL_NS_C" type veth \
+		peer name "$PL_VETH_D" netns "$PL_NS_B"
+	ip -n "$PL_NS_C" link set lo up
+	ip -n "$PL_NS_C" addr add "$PL_IP_C/24" dev "$PL_VETH_C"
+	ip -n "$PL_NS_C" link set "$PL_VETH_C" multicast on up
+	ip -n "$PL_NS_C" route add 224.0.0.0/4 dev "$PL_VETH_C"
+	ip -n "$PL_NS_B" link set "$PL_VETH_D" master "$PL_BRIDGE_B"
+	ip -n "$PL_NS_B" link set "$PL_VETH_D" up
+	pl_wait_for 5 eval "ip -n $PL_NS_C link show $PL_VETH_C | grep -q LOWER_UP" ||
+		pl_die "netns C's veth $PL_VETH_C did not come up"
+	pl_log "netns $PL_NS_C ($PL_IP_C) on the same link (bridge $PL_BRIDGE_B in B)"
 }
 
 # ------------------------------------------------------------------- D-Bus
@@ -502,6 +533,69 @@ pl_avahi_stop() {
 	pl_kill_pid "$PL_AVAHI_PID" 10
 }
 
+# pl_avahi_service_file DIR NAME TYPE PORT: a static service for an
+# avahi-daemon's services folder.
+pl_avahi_service_file() {
+	cat >"$1/${2//[^A-Za-z0-9_-]/_}$3.service" <<EOF
+<?xml version="1.0" standalone='no'?>
+<!DOCTYPE service-group SYSTEM "avahi-service.dtd">
+<service-group>
+  <name>$2</name>
+  <service><type>$3</type><port>$4</port></service>
+</service-group>
+EOF
+}
+
+# pl_avahi_c_start SERVICES-DIR: a second avahi-daemon, in netns C (no
+# D-Bus: the bus is A's), announcing the static services of SERVICES-DIR
+# (pl_avahi_service_file) as host $PL_HOSTNAME-c.  After pl_netns_c_up.
+# Does not wait: look for its services from B.
+pl_avahi_c_start() {
+	local d=$PL_DIR/avahi-c
+	mkdir -p "$d"
+	cat >"$d/avahi.conf" <<EOF
+[server]
+host-name=$PL_HOSTNAME-c
+domain-name=local
+use-ipv4=yes
+use-ipv6=yes
+allow-interfaces=$PL_VETH_C
+enable-dbus=no
+[wide-area]
+enable-wide-area=no
+[publish]
+publish-hinfo=no
+publish-workstation=no
+EOF
+	# shellcheck disable=SC2016 # $1, $2 are the inner shell's
+	setsid ip netns exec "$PL_NS_C" unshare -m --propagation private sh -c '
+		mount -t tmpfs -o mode=0755 tmpfs /run/avahi-daemon &&
+		mount --bind "$1" /etc/avahi/services &&
+		exec avahi-daemon --no-drop-root --no-chroot --no-rlimits -f "$2"' \
+		sh "$1" "$d/avahi.conf" \
+		</dev/null >>"$PL_DIR/avahi-c.log" 2>&1 &
+	PL_AVAHI_C_PID=$!
+	pl_track "$PL_AVAHI_C_PID" avahi-daemon-c
+	pl_log "avahi-daemon pid $PL_AVAHI_C_PID in $PL_NS_C, services of $1"
+}
+
+# pl_avahi_groups [MAX]: the entry groups avahi-daemon in A holds, one
+# line "ClientN COUNT" per D-Bus client that has any.  Avahi's objects
+# are /ClientN/EntryGroupM; "/" does not list them, but libdbus lists the
+# children of /ClientN.  Client ids count up from 0, one per client that
+# ever made an object (each avahi-browse is one): ids 0..MAX (default 64)
+# are looked at.
+pl_avahi_groups() {
+	local n max=${1:-64} c
+	for ((n = 0; n <= max; n++)); do
+		c=$(dbus-send --bus="$PL_BUS_ADDRESS" --print-reply \
+			--dest=org.freedesktop.Avahi "/Client$n" \
+			org.freedesktop.DBus.Introspectable.Introspect 2>/dev/null |
+			grep -c '<node name="EntryGroup[0-9]*"/>') || true
+		[ "${c:-0}" -eq 0 ] || printf 'Client%d %d\n' "$n" "$c"
+	done
+}
+
 # pl_avahi_browse TYPE: avahi-daemon's own view, resolved, parseable
 # (avahi-browse -rpt), from inside A over the private bus.
 pl_avahi_browse() {
@@ -585,11 +679,23 @@ pl_dockerd_start() {
 	pl_log "dockerd pid $PL_DOCKERD_PID on $PL_DOCKER_SOCK, bridge $PL_BRIDGE $net.1/24"
 }
 
-# pl_dockerd_halt: end dockerd alone, as a host's restart of it would;
-# its containers stop with it (live-restore is off).  pl_dockerd_start
-# starts it again on the same data root.
+# pl_dockerd_halt [KILL]: end dockerd alone, as a host's restart of it
+# would; its containers stop with it (live-restore is off).  With KILL it
+# dies at once, sending no events: its containers run on until the next
+# dockerd cleans them up.  pl_dockerd_start starts it again on the same
+# data root.
 pl_dockerd_halt() {
-	pl_kill_pid "$PL_DOCKERD_PID" 20
+	local i
+	if [ "${1:-}" = KILL ]; then
+		kill -KILL "$PL_DOCKERD_PID" 2>/dev/null || true
+		for ((i = 0; i < 50; i++)); do
+			pl_alive "$PL_DOCKERD_PID" || break
+			sleep 0.1
+		done
+		wait "$PL_DOCKERD_PID" 2>/dev/null || true
+	else
+		pl_kill_pid "$PL_DOCKERD_PID" 20
+	fi
 }
 
 # pl_dockerd_stop: remove our containers, then end dockerd.

@@ -18,6 +18,9 @@
 #   - a container with partly invalid labels: the valid parts are
 #     announced, each invalid one is logged naming container, label and
 #     reason;
+#   - container-address mode: a container on a macvlan network and the
+#     default bridge, publishing nothing, is announced at its macvlan
+#     address under its alias (never its bridge address);
 #   - a podman-compose container on a rootful Podman service
 #     (io.podman.compose.service names it), beside dockerd;
 #   - `portlight list --json` in A reports exactly what B saw (services,
@@ -129,6 +132,20 @@ ctr trf 80 -p "$P8:80" -l traefik.enable=true \
 ctr bound 80 -p "$IP77:$P9:80" -p "127.0.0.1:$P9:80" \
 	-l portlight.name=Bound -l portlight.type=_http._tcp \
 	-l portlight.alias=bound
+# Its own address on a macvlan network (on the sandbox's bridge), and
+# one on the default bridge that must never be published.
+MV=198.18.$((16#${PL_TAG:0:2})).53
+pl_docker network create -d macvlan --subnet "${MV%.*}.0/24" \
+	-o parent="$PL_BRIDGE" plmv >/dev/null
+(
+	pl_docker create --name pihole --network plmv --ip "$MV" --expose 80 \
+		-l 'portlight.name=Pi Hole' -l portlight.alias=pihole \
+		"$PL_IMAGE" sh -c 'trap "exit 0" TERM; httpd -f -p 80 -h /www & wait' \
+		>/dev/null &&
+		pl_docker network connect bridge pihole &&
+		pl_docker start pihole >/dev/null
+) &
+CTR_PIDS+=("$!")
 # podman-compose's labels, on the rootful Podman service.
 plp_podman "$PLP_ROOTFUL_SOCK" run -d --name shop_api_1 \
 	-p "$IP79:$P9:80" -l io.podman.compose.project=shop \
@@ -149,7 +166,7 @@ fi
 
 # --- what B sees ---------------------------------------------------------
 SNAP=$PL_DIR/wire.json
-want='[["Bound", "_http._tcp.local."], ["Envy", "_http._tcp.local."], ["Grafana", "_http._tcp.local."], ["Grafana metrics", "_http._tcp.local."], ["Home Page", "_http._tcp.local."], ["Koi Web", "_http._tcp.local."], ["KoiEnv", "_http._tcp.local."], ["api", "_http._tcp.local."], ["envapp", "_ssh._tcp.local."], ["trf", "_http._tcp.local."], ["web-2", "_http._tcp.local."]]'
+want='[["Bound", "_http._tcp.local."], ["Envy", "_http._tcp.local."], ["Grafana", "_http._tcp.local."], ["Grafana metrics", "_http._tcp.local."], ["Home Page", "_http._tcp.local."], ["Koi Web", "_http._tcp.local."], ["KoiEnv", "_http._tcp.local."], ["Pi Hole", "_http._tcp.local."], ["api", "_http._tcp.local."], ["envapp", "_ssh._tcp.local."], ["trf", "_http._tcp.local."], ["web-2", "_http._tcp.local."]]'
 wire_names() {
 	pl_json "$SNAP" 'sorted([s["name"], s["type"]] for s in d["services"])'
 }
@@ -163,14 +180,16 @@ for round in 1 2 3 4; do
 done
 pl_log "seen from B: $(pl_json "$SNAP" '[(s["name"], s["type"], s["port"], s["txt"], s["subtypes"]) for s in d["services"]]')"
 
-# on_wire NAME TYPE PORT TXT-JSON SUBTYPES-JSON: B saw exactly one NAME of
-# TYPE, on PORT, with exactly that TXT and found it in those subtypes.
+# on_wire NAME TYPE PORT TXT-JSON SUBTYPES-JSON [SERVER]: B saw exactly
+# one NAME of TYPE, on PORT, with exactly that TXT, found it in those
+# subtypes, and (if given) its SRV target is SERVER.local.
 on_wire() {
 	/usr/bin/python3 - "$SNAP" "$@" <<-'EOF'
 		import json, sys
 		d = json.load(open(sys.argv[1]))
 		name, typ, port = sys.argv[2], sys.argv[3] + ".local.", int(sys.argv[4])
 		txt, subs = json.loads(sys.argv[5]), json.loads(sys.argv[6])
+		server = sys.argv[7] + ".local." if len(sys.argv) > 7 else None
 		m = [s for s in d["services"] if s["name"] == name and s["type"] == typ]
 		why = []
 		if len(m) != 1:
@@ -183,6 +202,8 @@ on_wire() {
 		        why.append("TXT %s" % s["txt"])
 		    if sorted(s["subtypes"]) != sorted(subs):
 		        why.append("subtypes %s" % s["subtypes"])
+		    if server is not None and s["server"] != server:
+		        why.append("server %s" % s["server"])
 		if why:
 		    sys.stderr.write("%s %s: %s\n" % (name, typ, "; ".join(why)))
 		sys.exit(1 if why else 0)
@@ -207,6 +228,8 @@ pl_check "Home Page (homepage.name, docker-mdns): port $P7, TXT path=/dash" \
 	on_wire "Home Page" "$T" "$P7" '{"path": "/dash"}' '[]'
 pl_check "trf (traefik): port $P8" on_wire trf "$T" "$P8" '{}' '[]'
 pl_check "Bound ($IP77:$P9): port $P9" on_wire Bound "$T" "$P9" '{}' '[]'
+pl_check "Pi Hole (container-address mode): port 80 at pihole.local" \
+	on_wire "Pi Hole" "$T" 80 '{}' '[]' pihole
 pl_check "api (Podman, io.podman.compose.service, $IP79:$P9): port $P9" \
 	on_wire api "$T" "$P9" '{}' '[]'
 pl_check "these and nothing else on the wire (no Grafana on 22, no loopback port, no second Grafana for ::)" \
@@ -223,14 +246,17 @@ pl_log "A's veth holds ${veth_addrs[*]}"
 
 # Every alias at once: {HOST: [addresses]}.
 ALIASES=$PL_DIR/aliases.json
-pl_mdns resolve grafana dash ok-alias dm1 dm2 tr bound --timeout 10 \
+pl_mdns resolve grafana dash ok-alias dm1 dm2 tr bound pihole --timeout 10 \
 	--settle 1 >"$ALIASES" || true
 pl_log "aliases from B: $(cat "$ALIASES")"
+alias_addrs() {
+	pl_json "$ALIASES" "'\\n'.join(d[\"$1\"])"
+}
 # resolves_to HOST all|ADDR: B resolved HOST.local to A's veth addresses
 # only (all: at least A's main one; else exactly ADDR).
 resolves_to() {
 	local host=$1 want=$2 got a
-	got=$(pl_json "$ALIASES" "'\\n'.join(d[\"$host\"])")
+	got=$(alias_addrs "$host")
 	[ -n "$got" ] || return 1
 	for a in $got; do
 		[[ " ${veth_addrs[*]} " == *" $a "* ]] || {
@@ -250,6 +276,8 @@ for h in grafana dash ok-alias dm1 dm2 tr; do
 done
 pl_check "bound.local resolves to $IP77 only (its one service is bound there)" \
 	resolves_to bound "$IP77"
+pl_check "pihole.local resolves to its macvlan address $MV only (not its bridge one)" \
+	test "$(alias_addrs pihole)" = "$MV"
 pl_check_not "Bad_Alias is not a host name" \
 	pl_mdns resolve bad_alias --timeout 2
 
@@ -332,9 +360,9 @@ pl_check "list: shop_api_1 is Podman's, the others Docker's" \
 	'[["docker", false], ["podman", true]]'
 pl_check "list's aliases are the ones B resolved" \
 	test "$(pl_json "$LIST" 'sorted(a for c in d["containers"] for a in c["aliases"])')" = \
-	'["bound", "dash", "dm1", "dm2", "grafana", "ok-alias", "tr"]'
+	'["bound", "dash", "dm1", "dm2", "grafana", "ok-alias", "pihole", "tr"]'
 # The skips, by container: every one expected, and no other.
-pl_check "list's skips: each invalid label of shop-web-2 and bound's loopback port, with reasons; none elsewhere" \
+pl_check "list's skips: each invalid label of shop-web-2, bound's loopback port, pihole's bridge network, with reasons; none elsewhere" \
 	/usr/bin/python3 - "$LIST" <<-'EOF'
 		import json, re, sys
 		lst = json.load(open(sys.argv[1]))
@@ -351,6 +379,7 @@ pl_check "list's skips: each invalid label of shop-web-2 and bound's loopback po
 		        ("label portlight.service.bad!.port", r"^not portlight\.service\.ID\.FIELD"),
 		    ],
 		    "bound": [("port 80/tcp", r"^bound to loopback$")],
+		    "pihole": [("network bridge", r"^not macvlan or ipvlan: its address is not published$")],
 		}
 		bad = []
 		for c in lst["containers"]:

@@ -10,8 +10,8 @@
 #   netns C: a second avahi-daemon (no D-Bus) announcing a clashing name
 #
 # Needs root; fails (never skips) when it cannot run.  Uses lib.sh for the
-# sandbox (names, leftovers, clean-up by pid); namespace C is this test's
-# own and cleaned here.
+# sandbox (names, leftovers, clean-up by pid), namespace C included
+# (pl_netns_c_up, pl_avahi_c_start).
 
 set -u
 
@@ -27,61 +27,10 @@ PROBE=${PROBE_DIR:-$SOURCE_DIR/build/tests/integration}/probe_publish
 pl_init publisher
 [ -x "$PROBE" ] || pl_die "no probe_publish at $PROBE (build first; PROBE_DIR)"
 
-# Unique like lib.sh's A and B (per sandbox, so per build folder).
-PUB_NS_C=${PL_NS_A%-a}-c
-PUB_VETH_C=pl${PL_TAG}c # in C
-PUB_VETH_D=pl${PL_TAG}d # its peer, in B's bridge
-PUB_BR=pl${PL_TAG}x     # the bridge in B
-PUB_IP_C=$PL_NET.3
-PUB_AVAHI_C_PID=
-
-pub_cleanup_c() {
-	local pid
-	if [ -e "/run/netns/$PUB_NS_C" ]; then
-		for pid in $(ip netns pids "$PUB_NS_C" 2>/dev/null); do
-			kill -KILL "$pid" 2>/dev/null || true
-		done
-		ip netns del "$PUB_NS_C" 2>/dev/null || true
-	fi
-	ip link show "$PUB_VETH_D" >/dev/null 2>&1 && ip link del "$PUB_VETH_D"
-	return 0
-}
-
-pub_on_exit() {
-	local rc=$?
-	set +e
-	# Our avahi-daemon in C is tracked too: pl_cleanup ends it by pid.
-	pl_cleanup
-	pub_cleanup_c
-	exit "$rc"
-}
-pub_cleanup_c
-trap pub_on_exit EXIT
-
 # ------------------------------------------------------------- the network
 
 pl_netns_up
-# One link for A, B and C: B's end of A's veth and C's veth on a bridge in
-# B, B's address moved to the bridge.
-ip -n "$PL_NS_B" link add "$PUB_BR" type bridge
-ip -n "$PL_NS_B" addr del "$PL_IP_B/24" dev "$PL_VETH_B"
-ip -n "$PL_NS_B" link set "$PL_VETH_B" master "$PUB_BR"
-ip -n "$PL_NS_B" addr add "$PL_IP_B/24" dev "$PUB_BR"
-ip -n "$PL_NS_B" link set "$PUB_BR" multicast on up
-ip -n "$PL_NS_B" route replace 224.0.0.0/4 dev "$PUB_BR"
-ip netns add "$PUB_NS_C"
-ip link add "$PUB_VETH_C" netns "$PUB_NS_C" type veth \
-	peer name "$PUB_VETH_D" netns "$PL_NS_B"
-ip -n "$PUB_NS_C" link set lo up
-ip -n "$PUB_NS_C" addr add "$PUB_IP_C/24" dev "$PUB_VETH_C"
-ip -n "$PUB_NS_C" link set "$PUB_VETH_C" multicast on up
-ip -n "$PUB_NS_C" route add 224.0.0.0/4 dev "$PUB_VETH_C"
-ip -n "$PL_NS_B" link set "$PUB_VETH_D" master "$PUB_BR"
-ip -n "$PL_NS_B" link set "$PUB_VETH_D" up
-# No ping here; C's Clash seen from B (test 5) proves the link.
-pl_wait_for 5 eval "ip -n $PUB_NS_C link show $PUB_VETH_C | grep -q LOWER_UP" ||
-	pl_die "netns C's veth $PUB_VETH_C did not come up"
-pl_log "netns $PUB_NS_C ($PUB_IP_C) on the same link (bridge $PUB_BR in B)"
+pl_netns_c_up # C's avahi-daemon is on the same link (lib.sh cleans C up)
 
 pl_dbus_start
 pl_avahi_start
@@ -193,55 +142,20 @@ pub_no_sanitizer() {
 	! grep -l 'Sanitizer' "$PL_DIR"/portlight-probe.*.log
 }
 
-# pub_avahi_c_start: avahi-daemon in C (no D-Bus: the bus has A's), with a
-# static service "Clash" _http._tcp port 9999 from its own services dir.
+# pub_avahi_c_start: avahi-daemon in C (pl_avahi_c_start) with a static
+# service "Clash" _http._tcp port 9999, and "Storm".."Storm #16".
 pub_avahi_c_start() {
-	local d=$PL_DIR/avahi-c i n
-	mkdir -p "$d/services"
-	cat >"$d/avahi.conf" <<EOF
-[server]
-host-name=$PL_HOSTNAME-c
-domain-name=local
-use-ipv4=yes
-use-ipv6=yes
-allow-interfaces=$PUB_VETH_C
-enable-dbus=no
-[wide-area]
-enable-wide-area=no
-[publish]
-publish-hinfo=no
-publish-workstation=no
-EOF
-	cat >"$d/services/clash.service" <<'EOF'
-<?xml version="1.0" standalone='no'?>
-<!DOCTYPE service-group SYSTEM "avahi-service.dtd">
-<service-group>
-  <name>Clash</name>
-  <service><type>_http._tcp</type><port>9999</port></service>
-</service-group>
-EOF
+	local d=$PL_DIR/avahi-c/services i n
+	mkdir -p "$d"
+	pl_avahi_service_file "$d" Clash _http._tcp 9999
 	# RFC 6762 rate limit: "Storm" and "Storm #2".."Storm #16" taken,
 	# so ours collides 16 times before "Storm #17" is free.
 	for i in $(seq 1 16); do
 		n="Storm #$i"
 		[ "$i" = 1 ] && n=Storm
-		cat >"$d/services/storm$i.service" <<EOF
-<?xml version="1.0" standalone='no'?>
-<!DOCTYPE service-group SYSTEM "avahi-service.dtd">
-<service-group>
-  <name>$n</name>
-  <service><type>_storm._tcp</type><port>9998</port></service>
-</service-group>
-EOF
+		pl_avahi_service_file "$d" "$n" _storm._tcp 9998
 	done
-	setsid ip netns exec "$PUB_NS_C" unshare -m --propagation private sh -c '
-		mount -t tmpfs -o mode=0755 tmpfs /run/avahi-daemon &&
-		mount --bind "$1" /etc/avahi/services &&
-		exec avahi-daemon --no-drop-root --no-chroot --no-rlimits -f "$2"' \
-		sh "$d/services" "$d/avahi.conf" \
-		</dev/null >"$PL_DIR/avahi-c.log" 2>&1 &
-	PUB_AVAHI_C_PID=$!
-	pl_track "$PUB_AVAHI_C_PID" avahi-daemon-c
+	pl_avahi_c_start "$d"
 }
 
 # ------------------------------------------------------------------- tests

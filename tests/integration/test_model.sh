@@ -396,6 +396,15 @@ pl_check "list's skips: each invalid label of shop-web-2, bound's loopback port,
 		sys.exit(1 if bad else 0)
 	EOF
 
+# The same as text, for people.
+TEXT=$PL_DIR/list.txt
+pl_portlight_run list -H "unix://$PL_DOCKER_SOCK" \
+	-H "unix://$PLP_ROOTFUL_SOCK" >"$TEXT" 2>&1 || true
+pl_check "list (text): Bound on $P9 on $PL_VETH_A, its alias, its loopback skip" \
+	grep -Pzq "docker [0-9a-f]{12} bound\n    service  \"Bound\" _http._tcp port $P9 on $PL_VETH_A\n    alias    bound\.local\n    skipped  port 80/tcp: bound to loopback\n" "$TEXT"
+pl_check "list (text): Pi Hole at pihole.local" \
+	grep -q "^    service  \"Pi Hole\" _http._tcp port 80 at pihole\.local$" "$TEXT"
+
 pl_check "portlight still running" pl_portlight_alive
 pl_portlight_stop TERM 10 || true
 pl_check "portlight exits 0 on SIGTERM" pl_portlight_status_is 0

@@ -263,7 +263,8 @@ plp_stop_pid() {
 plp_pids_in_dir() {
 	local p comm
 	for p in /proc/[0-9]*; do
-		comm=$(cat "$p/comm" 2>/dev/null) || continue
+		# A builtin read: a fork per process took 45 s on a busy machine.
+		read -r comm <"$p/comm" 2>/dev/null || continue
 		case $comm in
 		conmon | podman) ;;
 		*) continue ;;

@@ -109,6 +109,7 @@ struct announce_ctx {
 	struct announce_spec *specs; /* PORTLIGHT_ANNOUNCE */
 	size_t nspecs;
 
+	bool koioff; /* koi.enable=false: no koi.* label nor env is read */
 	bool traefik; /* traefik.enable=true */
 	bool dmdns; /* docker-mdns.enable=true */
 	bool hostnet; /* network_mode host */
@@ -346,7 +347,8 @@ announce_optin(struct announce_ctx *c)
 	const struct instance *inst = c->inst;
 	const char *v, *key;
 	char *q;
-	bool in = false, out = false, koi = false;
+	bool in = false, out = false, koi = false, koioff = false;
+	bool dmdns = false, traefik_local = false;
 	int b;
 	size_t i;
 
@@ -380,9 +382,11 @@ announce_optin(struct announce_ctx *c)
 	if ((v = announce_label(c, "koi.enable")) != NULL) {
 		if ((b = announce_labels_bool(v)) == 1)
 			koi = true;
-		else if (b == 0)
+		else if (b == 0) {
+			koioff = koi;
 			koi = false;
-		else if ((q = announce_quote(c, v)) != NULL) {
+			c->koioff = true;
+		} else if ((q = announce_quote(c, v)) != NULL) {
 			announce_skip_label(c, "koi.enable",
 			    "%s is not true/yes/1 or false/no/0: ignored", q);
 			free(q);
@@ -392,16 +396,18 @@ announce_optin(struct announce_ctx *c)
 		in = true;
 
 	if ((v = announce_label(c, "docker-mdns.enable")) != NULL &&
-	    announce_labels_bool(v) == 1 &&
-	    (v = announce_label(c, "docker-mdns.host")) != NULL &&
-	    strspn(v, " \t\r\n,") != strlen(v)) {
-		c->dmdns = true;
-		in = true;
+	    announce_labels_bool(v) == 1) {
+		dmdns = true;
+		if ((v = announce_label(c, "docker-mdns.host")) != NULL &&
+		    strspn(v, " \t\r\n,") != strlen(v)) {
+			c->dmdns = true;
+			in = true;
+		}
 	}
 	if ((v = announce_label(c, "traefik.enable")) != NULL &&
 	    announce_labels_bool(v) == 1) {
 		c->traefik = true;
-		if (announce_traefik_local(c))
+		if ((traefik_local = announce_traefik_local(c)))
 			in = true;
 	}
 	/*
@@ -411,6 +417,24 @@ announce_optin(struct announce_ctx *c)
 	if (c->host->all && announce_published(inst) && !inst->pod_infra)
 		in = true;
 	c->a->enabled = in && !out;
+
+	/*
+	 * Why a container that has labels of ours or of a peer is not
+	 * announced: portlight list shows it (item "container": not logged
+	 * for a container that is not announced).
+	 */
+	if (out)
+		announce_skip(c, "container", "opted out by portlight.enable");
+	else if (!in && koioff)
+		announce_skip(c, "container",
+		    "koi.enable=false turns its other koi labels off");
+	else if (!in && dmdns && !c->dmdns)
+		announce_skip(c, "container",
+		    "docker-mdns.enable=true, but no docker-mdns.host");
+	else if (!in && c->traefik && !traefik_local)
+		announce_skip(c, "container",
+		    "traefik.enable=true, but no router rule has "
+		    "Host(`NAME.local`)");
 }
 
 /* False (with a skip saying why) when the container must not be seen. */
@@ -485,12 +509,14 @@ announce_main_name(struct announce_ctx *c)
 	announce_try_name(c, &c->name, "env PORTLIGHT_ANNOUNCE", c->envname);
 	announce_try_name(c, &c->name, "label homepage.name",
 	    announce_label(c, "homepage.name"));
-	announce_try_name(
-	    c, &c->name, "label koi.name", announce_label(c, "koi.name"));
-	announce_try_name(c, &c->name, "label koi.announce",
-	    announce_label(c, "koi.announce"));
-	announce_try_name(c, &c->name, "env KOI_MDNS_ANNOUNCE",
-	    announce_env(c, "KOI_MDNS_ANNOUNCE"));
+	if (!c->koioff) {
+		announce_try_name(c, &c->name, "label koi.name",
+		    announce_label(c, "koi.name"));
+		announce_try_name(c, &c->name, "label koi.announce",
+		    announce_label(c, "koi.announce"));
+		announce_try_name(c, &c->name, "env KOI_MDNS_ANNOUNCE",
+		    announce_env(c, "KOI_MDNS_ANNOUNCE"));
+	}
 	if (c->name == NULL && inst->compose_service != NULL &&
 	    inst->compose_service[0] != '\0') {
 		/* Replicas of a scaled service need names of their own. */
@@ -618,7 +644,8 @@ announce_main_txt(struct announce_ctx *c)
 	char *path;
 
 	announce_txt_labels(c, &c->txt, "portlight.txt.");
-	announce_txt_labels(c, &c->txt, "koi.txt.");
+	if (!c->koioff)
+		announce_txt_labels(c, &c->txt, "koi.txt.");
 	if ((href = announce_label(c, "homepage.href")) == NULL ||
 	    announce_txt_has(&c->txt, "path", 4))
 		return;
@@ -1072,8 +1099,13 @@ announce_emit(struct announce_ctx *c, const struct announce_what *w)
 		announce_emit_cand(c, w, &synth);
 		return;
 	}
-	announce_skip(
-	    c, w->portitem, "container port %u is not published", w->sel.port);
+	if (w->sel.proto == ANNOUNCE_PROTO_ANY)
+		announce_skip(c, w->portitem,
+		    "container port %u is not published", w->sel.port);
+	else
+		announce_skip(c, w->portitem,
+		    "container port %u/%s is not published", w->sel.port,
+		    announce_proto_name(w->sel.proto));
 }
 
 /* A comma-separated list of ports into sels; bad entries are skipped. */
@@ -1847,7 +1879,8 @@ announce_build(struct announce_ctx *c)
 		    "no valid instance name: set portlight.name");
 		return;
 	}
-	if ((c->type = announce_type_label(c, "portlight.type")) == NULL)
+	if ((c->type = announce_type_label(c, "portlight.type")) == NULL &&
+	    !c->koioff)
 		c->type = announce_type_label(c, "koi.type");
 	c->hostnet = c->inst->network_mode != NULL &&
 	    strcmp(c->inst->network_mode, "host") == 0;

@@ -132,9 +132,18 @@ list_strings(char **v, size_t n)
 	return a;
 }
 
+/* Why a container with no skip at all is not announced. */
+static const char *
+list_not_in(bool all)
+{
+	return all ? "not opted in: no portlight label, and no published "
+		     "port for --all"
+		   : "not opted in: no portlight label (or run with --all)";
+}
+
 static json_object *
 list_json_container(const struct instance *inst, const char *socket,
-    const struct announcement *a)
+    const struct announcement *a, bool all)
 {
 	json_object *c, *services, *svc, *txt, *skipped, *skip;
 	const struct announce_service *s;
@@ -206,9 +215,8 @@ list_json_container(const struct instance *inst, const char *socket,
 		skip = json_object_new_object();
 		json_object_object_add(
 		    skip, "item", json_object_new_string("container"));
-		json_object_object_add(skip, "reason",
-		    json_object_new_string("not opted in: no portlight label "
-					   "(or run with --all)"));
+		json_object_object_add(
+		    skip, "reason", json_object_new_string(list_not_in(all)));
 		json_object_array_add(skipped, skip);
 	}
 	json_object_object_add(c, "skipped", skipped);
@@ -216,8 +224,8 @@ list_json_container(const struct instance *inst, const char *socket,
 }
 
 static void
-list_text_container(
-    FILE *f, const struct instance *inst, const struct announcement *a)
+list_text_container(FILE *f, const struct instance *inst,
+    const struct announcement *a, bool all)
 {
 	const struct announce_service *s;
 	char ifbuf[IF_NAMESIZE];
@@ -231,9 +239,7 @@ list_text_container(
 		    inst->pod_name != NULL ? inst->pod_name : inst->pod);
 	fputc('\n', f);
 	if (!a->enabled && a->nskips == 0) {
-		fprintf(f,
-		    "    not announced: no portlight label (or run "
-		    "with --all)\n");
+		fprintf(f, "    skipped  container: %s\n", list_not_in(all));
 		return;
 	}
 	for (i = 0; i < a->nservices; i++) {
@@ -327,9 +333,9 @@ list_print(struct list *l, const struct options *o)
 		if (o->json)
 			json_object_array_add(containers,
 			    list_json_container(items[i]->inst,
-				engine_socket(items[i]->engine), a));
+				engine_socket(items[i]->engine), a, o->all));
 		else
-			list_text_container(stdout, items[i]->inst, a);
+			list_text_container(stdout, items[i]->inst, a, o->all);
 		announcement_free(a);
 	}
 	free(items);

@@ -145,7 +145,7 @@ pl_check "log: the user's socket found as the rootless Podman of uid $PLP_UID" \
 # shellcheck disable=SC2317 # called through pl_check
 browse_is() {
 	local want=$1
-	pl_mdns browse "$T" --timeout 2.5 >"$PL_DIR/browse.json" || return 1
+	pl_mdns browse "$T" --timeout 2 >"$PL_DIR/browse.json" || return 1
 	[ "$(pl_json "$PL_DIR/browse.json" \
 		'sorted(s["name"] for s in d["services"])')" = "$want" ] || {
 		pl_log "browse: $(pl_json "$PL_DIR/browse.json" \
@@ -226,7 +226,7 @@ watch_kept() {
 			"$PL_DIR/watch.jsonl"
 }
 
-watch_start 5
+watch_start 4
 plp_podman "$PLP_ROOTFUL_SOCK" rm -f -t 0 m1 >/dev/null
 pl_check "log: member m1 left the pod, still announced for the others" \
 	pl_wait_for 10 pl_portlight_log_has "pod .* \(plpod\): container .* \(m1\) left it"

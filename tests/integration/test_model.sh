@@ -8,6 +8,8 @@
 #     env PORTLIGHT_ANNOUNCE;
 #   - compose labels (replica 2 of a scaled service is "web-2"),
 #     homepage.name and homepage.href's path as TXT path=;
+#   - portlight.enable=false wins; koi.enable=false turns koi.* off even
+#     when a portlight label opts the container in;
 #   - peers' conventions: koi.* labels, env KOI_MDNS_ANNOUNCE,
 #     docker-mdns.enable + docker-mdns.host, traefik.enable + a router rule
 #     with Host(`x.local`);
@@ -25,7 +27,7 @@
 #     (io.podman.compose.service names it), beside dockerd;
 #   - `portlight list --json` in A reports exactly what B saw (services,
 #     ports, TXT, subtypes, aliases) and the skips with their reasons.
-# Host ports: the sandbox's block P0..P9 (pl_port).  P9 is bound on three
+# Host ports: the sandbox's block P0..P9 (pl_port).  P9 is bound on five
 # extra addresses of A's veth and on loopback: a binding to a specific
 # address does not clash with another address's binding of the port.
 # shellcheck disable=SC2317 # functions run through pl_check
@@ -48,14 +50,16 @@ pl_sandbox
 plp_rootful_start
 plp_import "$PLP_ROOTFUL_SOCK"
 
-# Three more addresses of A's veth, for bindings to a specific address.
+# Five more addresses of A's veth, for bindings to a specific address.
 # dockerd (and its userland proxy) live in the root namespace, so the
 # addresses are held there too, on the sandbox's own bridge (removed with
 # it at exit); portlight, in A, finds them on the veth.
 IP77=$PL_NET.77
 IP78=$PL_NET.78
 IP79=$PL_NET.79
-for ip in "$IP77" "$IP78" "$IP79"; do
+IP80=$PL_NET.80
+IP81=$PL_NET.81
+for ip in "$IP77" "$IP78" "$IP79" "$IP80" "$IP81"; do
 	ip addr add "$ip/32" dev "$PL_BRIDGE"
 	ip -n "$PL_NS_A" addr add "$ip/24" dev "$PL_VETH_A"
 done
@@ -120,6 +124,12 @@ ctr shop-web-2 80 -p "$P4:80" \
 ctr koi 80 -p "$P5:80" -l koi.enable=true -l 'koi.name=Koi Web' \
 	-l koi.type=http -l koi.txt.via=koi
 ctr koienv 80 -p "$P6:80" -e KOI_MDNS_ANNOUNCE=KoiEnv
+# koi switched off, opted in by portlight: announced by container name.
+ctr koioff 80 -p "$IP80:$P9:80" -l koi.enable=false -l koi.name=KoiName \
+	-l koi.txt.via=koi -l portlight.enable=true
+# Opted out: never announced, whatever else it says.
+ctr hidden 80 -p "$IP81:$P9:80" -l portlight.enable=false \
+	-l portlight.name=Hidden -e KOI_MDNS_ANNOUNCE=Hidden
 # docker-mdns's labels (names become aliases); homepage.name.
 ctr dmdns 80 -p "$P7:80" -l docker-mdns.enable=true \
 	-l 'docker-mdns.host=dm1 DM2.local' -l 'homepage.name=Home Page' \
@@ -166,7 +176,7 @@ fi
 
 # --- what B sees ---------------------------------------------------------
 SNAP=$PL_DIR/wire.json
-want='[["Bound", "_http._tcp.local."], ["Envy", "_http._tcp.local."], ["Grafana", "_http._tcp.local."], ["Grafana metrics", "_http._tcp.local."], ["Home Page", "_http._tcp.local."], ["Koi Web", "_http._tcp.local."], ["KoiEnv", "_http._tcp.local."], ["Pi Hole", "_http._tcp.local."], ["api", "_http._tcp.local."], ["envapp", "_ssh._tcp.local."], ["trf", "_http._tcp.local."], ["web-2", "_http._tcp.local."]]'
+want='[["Bound", "_http._tcp.local."], ["Envy", "_http._tcp.local."], ["Grafana", "_http._tcp.local."], ["Grafana metrics", "_http._tcp.local."], ["Home Page", "_http._tcp.local."], ["Koi Web", "_http._tcp.local."], ["KoiEnv", "_http._tcp.local."], ["Pi Hole", "_http._tcp.local."], ["api", "_http._tcp.local."], ["envapp", "_ssh._tcp.local."], ["koioff", "_http._tcp.local."], ["trf", "_http._tcp.local."], ["web-2", "_http._tcp.local."]]'
 wire_names() {
 	pl_json "$SNAP" 'sorted([s["name"], s["type"]] for s in d["services"])'
 }
@@ -230,6 +240,8 @@ pl_check "trf (traefik): port $P8" on_wire trf "$T" "$P8" '{}' '[]'
 pl_check "Bound ($IP77:$P9): port $P9" on_wire Bound "$T" "$P9" '{}' '[]'
 pl_check "Pi Hole (container-address mode): port 80 at pihole.local" \
 	on_wire "Pi Hole" "$T" 80 '{}' '[]' pihole
+pl_check "koioff (koi.enable=false: koi.name and koi.txt unread): port $P9" \
+	on_wire koioff "$T" "$P9" '{}' '[]'
 pl_check "api (Podman, io.podman.compose.service, $IP79:$P9): port $P9" \
 	on_wire api "$T" "$P9" '{}' '[]'
 pl_check "these and nothing else on the wire (no Grafana on 22, no loopback port, no second Grafana for ::)" \
@@ -362,7 +374,7 @@ pl_check "list's aliases are the ones B resolved" \
 	test "$(pl_json "$LIST" 'sorted(a for c in d["containers"] for a in c["aliases"])')" = \
 	'["bound", "dash", "dm1", "dm2", "grafana", "ok-alias", "pihole", "tr"]'
 # The skips, by container: every one expected, and no other.
-pl_check "list's skips: each invalid label of shop-web-2, bound's loopback port, pihole's bridge network, with reasons; none elsewhere" \
+pl_check "list's skips: each invalid label of shop-web-2, bound's loopback port, pihole's bridge network, hidden opted out, with reasons; none elsewhere" \
 	/usr/bin/python3 - "$LIST" <<-'EOF'
 		import json, re, sys
 		lst = json.load(open(sys.argv[1]))
@@ -380,6 +392,7 @@ pl_check "list's skips: each invalid label of shop-web-2, bound's loopback port,
 		    ],
 		    "bound": [("port 80/tcp", r"^bound to loopback$")],
 		    "pihole": [("network bridge", r"^not macvlan or ipvlan: its address is not published$")],
+		    "hidden": [("container", r"^opted out by portlight\.enable$")],
 		}
 		bad = []
 		for c in lst["containers"]:

@@ -326,6 +326,34 @@ test_invalid_enable_logged(void **state)
 	teardown(r, &c);
 }
 
+/* A skip that changes while the records do not is said once, too. */
+static void
+test_skips_change_records_not(void **state)
+{
+	static const char *values[] = {"maybe", "perhaps", "perhaps"};
+	struct calls c;
+	struct reconcile *r = setup(&c);
+	struct opt_in_case oc = {.r = r};
+	char out[4096];
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		oc.inst = make_instance("eeee", "web", 8084, "Web");
+		oc.inst->nlabels = 2;
+		free(oc.inst->labels[0].key);
+		free(oc.inst->labels[0].value);
+		oc.inst->labels[0].key = strdup("portlight.health");
+		oc.inst->labels[0].value = strdup(values[i]);
+		capture_log(out, sizeof out, opt_in_run, &oc);
+		if (i < 2)
+			assert_non_null(strstr(out, values[i]));
+		else
+			assert_string_equal(out, "");
+	}
+	assert_int_equal(c.sets, 1);
+	teardown(r, &c);
+}
+
 /* Two labelled members of one pod report the pod's port: announced once. */
 static void
 test_pod_announced_once(void **state)
@@ -611,6 +639,7 @@ main(void)
 	    cmocka_unit_test(test_stopped_state_withdraws),
 	    cmocka_unit_test(test_sweep),
 	    cmocka_unit_test(test_invalid_enable_logged),
+	    cmocka_unit_test(test_skips_change_records_not),
 	    cmocka_unit_test(test_pod_announced_once),
 	    cmocka_unit_test(test_pod_label_names_it),
 	    cmocka_unit_test(test_pod_name_unknown),

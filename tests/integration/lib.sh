@@ -327,6 +327,7 @@ pl_cleanup() {
 				>/dev/null 2>&1
 		fi
 		pl_kill_tracked
+		pl_kill_shims
 	fi
 	# Anything still inside our own namespaces is ours (the names are
 	# unique to this sandbox): end it by pid.
@@ -685,17 +686,41 @@ pl_dockerd_start() {
 # dockerd cleans them up.  pl_dockerd_start starts it again on the same
 # data root.
 pl_dockerd_halt() {
-	local i
+	local i ctrd
 	if [ "${1:-}" = KILL ]; then
+		# Its containerd dies with it; a new one cannot start until
+		# the old one has let go of its database.
+		ctrd=$(pgrep -P "$PL_DOCKERD_PID" -x containerd) || ctrd=
 		kill -KILL "$PL_DOCKERD_PID" 2>/dev/null || true
-		for ((i = 0; i < 50; i++)); do
-			pl_alive "$PL_DOCKERD_PID" || break
+		for ((i = 0; i < 100; i++)); do
+			pl_alive "$PL_DOCKERD_PID" ||
+				{ [ -n "$ctrd" ] && pl_alive "$ctrd"; } || break
 			sleep 0.1
 		done
+		if [ -n "$ctrd" ] && pl_alive "$ctrd" &&
+			[ "$(cat "/proc/$ctrd/comm" 2>/dev/null)" = containerd ]; then
+			pl_log "containerd $ctrd outlived its dockerd: SIGKILL"
+			kill -KILL "$ctrd" 2>/dev/null || true
+		fi
 		wait "$PL_DOCKERD_PID" 2>/dev/null || true
 	else
 		pl_kill_pid "$PL_DOCKERD_PID" 20
 	fi
+}
+
+# pl_kill_shims: the containers of a dockerd that died without cleaning
+# up (pl_dockerd_halt KILL, a crash) live on under their containerd shims:
+# end them, then the shims, by pid.  Their command lines name our own
+# containerd namespace.
+pl_kill_shims() {
+	local shim c
+	for shim in $(pgrep -f -- "containerd-shim.* -namespace pl-$PL_TAG "); do
+		for c in $(ps -o pid= --ppid "$shim"); do
+			kill -KILL "$c" 2>/dev/null || true
+		done
+		pl_log "leftover containerd shim $shim of our dockerd: killing it"
+		kill -KILL "$shim" 2>/dev/null || true
+	done
 }
 
 # pl_dockerd_stop: remove our containers, then end dockerd.

@@ -2,8 +2,8 @@
 # Issue 5, tests 2 and 11, end to end with portlight and real containers.
 #
 # Test 2, a burst: 100 labelled containers (created beforehand) are
-# started, some stopped at once, some started again, some stopped later,
-# by four parallel workers as fast as dockerd goes.  Afterwards the set
+# started, half stopped at once, some of those started again, by four
+# parallel workers as fast as dockerd goes.  Afterwards the set
 # seen from B (python3-zeroconf) and in A (avahi-browse) is exactly the
 # containers left running, and avahi-daemon holds exactly one entry group
 # per announced container, all of one D-Bus client (portlight's): none
@@ -12,9 +12,9 @@
 # Test 11, cycles with portlight's RSS sampled (VmRSS), in rounds: each
 # running container renamed (its instance name is its container name:
 # the old name withdrawn, the new one announced in a new entry group),
-# eight paused and unpaused (withdrawn and forgotten, then inspected and
+# four paused and unpaused (withdrawn and forgotten, then inspected and
 # announced again: for portlight the same work as a stop and a start),
-# eight of the stopped ones started and stopped.  RSS after the last
+# four of the stopped ones started and stopped.  RSS after the last
 # round may exceed RSS after the first (the warm-up) by a small bound
 # only; the set and the entry groups are exact again afterwards; SIGTERM
 # exits 0 and, in the ASan build, LeakSanitizer finds nothing at exit.
@@ -83,9 +83,8 @@ ld_create() {
 }
 
 # The burst: start each; stop the even ones at once (their inspect may
-# still be in flight); start the multiples of 10 again; at the end stop
-# those ending in 5.  Left running: odd not ending in 5, and multiples of
-# 10 (50 of 100).
+# still be in flight); start the multiples of 10 again.  Left running:
+# the odd ones and the multiples of 10 (60 of 100).
 ld_burst() {
 	local i
 	for i in $(ld_mine "$1"); do
@@ -97,26 +96,18 @@ ld_burst() {
 			ld_api POST "/containers/$(ld_name "$i")/start" || return 1
 		fi
 	done
-	for i in $(ld_mine "$1"); do
-		if [ $((i % 10)) -eq 5 ]; then
-			ld_api POST "/containers/$(ld_name "$i")/stop?t=2" || return 1
-		fi
-	done
 }
 
 # ld_running I: container I runs after the burst.
 ld_running() {
 	local i=$1
-	if [ $((i % 10)) -eq 0 ]; then
-		return 0
-	fi
-	[ $((i % 2)) -eq 1 ] && [ $((i % 10)) -ne 5 ]
+	[ $((i % 2)) -eq 1 ] || [ $((i % 10)) -eq 0 ]
 }
 
 # One round of test 11 for worker W: each running container renamed
 # (ld-001 <-> ld-001-x: its instance name is its container name, so the
-# old name is withdrawn and the new one announced), and two running ones
-# paused and unpaused, two stopped ones started and stopped.
+# old name is withdrawn and the new one announced), one running one
+# paused and unpaused, one stopped one started and stopped.
 ld_cycle() {
 	local i n k=0 s=0
 	for i in $(ld_mine "$1"); do
@@ -127,24 +118,16 @@ ld_cycle() {
 			else
 				ld_api POST "/containers/$n-x/rename?name=$n" || return 1
 			fi
-			[ "$k" -lt 2 ] || continue
+			[ "$k" -lt 1 ] || continue
 			k=$((k + 1))
 			[ $((ROUND % 2)) -eq 1 ] && n=$n-x
 			ld_api POST "/containers/$n/pause" &&
 				ld_api POST "/containers/$n/unpause" || return 1
-		elif [ "$s" -lt 2 ]; then
+		elif [ "$s" -lt 1 ]; then
 			s=$((s + 1))
 			ld_api POST "/containers/$n/start" &&
 				ld_api POST "/containers/$n/stop?t=2" || return 1
 		fi
-	done
-}
-
-ld_remove() {
-	local i
-	for i in $(ld_mine "$1"); do
-		ld_api DELETE "/containers/$(ld_name "$i")?force=1" ||
-			ld_api DELETE "/containers/$(ld_name "$i")-x?force=1" || true
 	done
 }
 
@@ -237,7 +220,7 @@ cpu0=$(ld_cpu_ms)
 t0=$(pl_now_ms)
 if ld_parallel ld_burst; then
 	burst_ms=$(($(pl_now_ms) - t0))
-	pl_pass "burst: $N containers started, $((N / 2 + N / 10)) stopped, $((N / 10)) started again in ${burst_ms} ms ($WORKERS workers)"
+	pl_pass "burst: $N containers started, $((N / 2)) stopped, $((N / 10)) started again in ${burst_ms} ms ($WORKERS workers)"
 else
 	pl_fail "burst: a start or stop on dockerd failed"
 fi
@@ -271,8 +254,8 @@ for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
 	rss+=("$(ld_rss_kb)")
 	pl_log "round $ROUND: RSS ${rss[-1]} kB"
 done
-cycles=$((ROUNDS * (want + 4 * WORKERS)))
-pl_log "$cycles cycles ($((ROUNDS * want)) renames, $((ROUNDS * 2 * WORKERS)) pause/unpause, $((ROUNDS * 2 * WORKERS)) start/stop, $(($(ld_events) - events0)) events) in $((SECONDS - t0)) s"
+cycles=$((ROUNDS * (want + 2 * WORKERS)))
+pl_log "$cycles cycles ($((ROUNDS * want)) renames, $((ROUNDS * WORKERS)) pause/unpause, $((ROUNDS * WORKERS)) start/stop, $(($(ld_events) - events0)) events) in $((SECONDS - t0)) s"
 pl_check "after $cycles cycles zeroconf in B sees exactly the $want running containers again" \
 	pl_wait_for 30 ld_converged
 ld_groups
@@ -293,6 +276,11 @@ pl_check "SIGTERM: portlight exits 0 (status $PL_PORTLIGHT_STATUS)" \
 pl_check_not "no sanitizer report (LeakSanitizer at exit included)" \
 	grep -q 'Sanitizer' "$PL_DIR"/portlight.*.log
 
-# Faster than pl_cleanup's one `docker rm -f` of all of them.
-ld_parallel ld_remove || true
+# dockerd stops its containers all at once on SIGTERM, and its data root
+# goes with the sandbox: faster than pl_cleanup's `docker rm -f` of each.
+t0=$SECONDS
+pl_dockerd_halt
+pl_log "dockerd and its $N containers stopped in $((SECONDS - t0)) s"
+pl_check_not "no container process is left behind" \
+	pgrep -f "containerd-shim-runc-v2 -namespace pl-$PL_TAG "
 pl_finish

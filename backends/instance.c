@@ -182,8 +182,7 @@ instance_parse_ports(struct instance *inst, struct json_object *ports)
 			if (instance_parse_port(hp, strlen(hp), &hport) != 0)
 				continue;
 			/* NULL is for unpublished ports: no HostIp is "all". */
-			if ((hip = jsonget_string(binding, "HostIp")) ==
-			    NULL)
+			if ((hip = jsonget_string(binding, "HostIp")) == NULL)
 				hip = "";
 			error =
 			    instance_add_port(inst, cport, proto, hip, hport);
@@ -234,8 +233,7 @@ instance_parse_networks(struct instance *inst, struct json_object *networks)
 		    (error = instance_strdup(&nw->ipv4,
 			 jsonget_string(val, "IPAddress"), 1)) != 0 ||
 		    (error = instance_strdup(&nw->ipv6,
-			 jsonget_string(val, "GlobalIPv6Address"), 1)) !=
-			0)
+			 jsonget_string(val, "GlobalIPv6Address"), 1)) != 0)
 			return error;
 	}
 	return 0;
@@ -512,6 +510,52 @@ instance_parse(
 	return 0;
 }
 
+/*
+ * json-c ends a key at an escaped NUL ("a\u0000b" is read as "a", the
+ * same key as "a": the later one replaces the earlier), and every string
+ * we copy ends at its first NUL.  Engines keep such labels as they were
+ * given, so a hidden "portlight.name\u0000x" would silently replace the
+ * portlight.name `docker inspect` shows, and "a\u0000b" would be cut to
+ * "a".  Each \u0000 escape is read as \ufffd instead (U+FFFD, what the
+ * engines themselves make of invalid UTF-8): every key stays its own and
+ * nothing is cut.  Sets *copy to the rewritten document, or NULL when
+ * there is no \u0000; returns 0 or -ENOMEM.
+ */
+static int
+instance_no_nul(const char *json, size_t len, char **copy)
+{
+	size_t i;
+	bool found = false;
+	char *c;
+
+	*copy = NULL;
+	/* Outside strings a backslash is not JSON: parsing fails anyway. */
+	for (i = 0; i + 5 < len; i++) {
+		if (json[i] != '\\')
+			continue;
+		if (json[i + 1] == 'u' &&
+		    memcmp(json + i + 2, "0000", 4) == 0) {
+			found = true;
+			break;
+		}
+		i++; /* the escaped character: "\\" is not a new escape */
+	}
+	if (!found)
+		return 0;
+	if ((c = malloc(len)) == NULL)
+		return -ENOMEM;
+	memcpy(c, json, len);
+	for (; i + 5 < len; i++) {
+		if (c[i] != '\\')
+			continue;
+		if (c[i + 1] == 'u' && memcmp(c + i + 2, "0000", 4) == 0)
+			memcpy(c + i + 2, "fffd", 4);
+		i++;
+	}
+	*copy = c;
+	return 0;
+}
+
 int
 instance_from_inspect(const char *json, size_t len, const char *engine,
     struct instance **out, const char **why)
@@ -521,6 +565,7 @@ instance_from_inspect(const char *json, size_t len, const char *engine,
 	enum json_tokener_error jerr;
 	struct instance *inst;
 	const char *dummy;
+	char *copy;
 	int error;
 
 	*out = NULL;
@@ -535,8 +580,14 @@ instance_from_inspect(const char *json, size_t len, const char *engine,
 		*why = "document too large";
 		return -EINVAL;
 	}
-	if ((tok = json_tokener_new()) == NULL)
+	if (instance_no_nul(json, len, &copy) != 0)
 		return -ENOMEM;
+	if (copy != NULL)
+		json = copy;
+	if ((tok = json_tokener_new()) == NULL) {
+		free(copy);
+		return -ENOMEM;
+	}
 	root = json_tokener_parse_ex(tok, json, (int)len);
 	jerr = json_tokener_get_error(tok);
 	if (root == NULL || jerr != json_tokener_success) {
@@ -544,6 +595,7 @@ instance_from_inspect(const char *json, size_t len, const char *engine,
 						     : "not JSON";
 		json_object_put(root);
 		json_tokener_free(tok);
+		free(copy);
 		return -EINVAL;
 	}
 	/* Anything but white space after the document is not inspect JSON. */
@@ -552,10 +604,12 @@ instance_from_inspect(const char *json, size_t len, const char *engine,
 			*why = "data after the JSON document";
 			json_object_put(root);
 			json_tokener_free(tok);
+			free(copy);
 			return -EINVAL;
 		}
 	}
 	json_tokener_free(tok);
+	free(copy);
 
 	if ((inst = calloc(1, sizeof *inst)) == NULL) {
 		json_object_put(root);

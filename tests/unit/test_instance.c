@@ -655,13 +655,15 @@ test_minimal_and_names(void **state)
 	instance_free(NULL);
 
 	/* Found by fuzzing: every leading '/' goes, not only the first. */
-	assert_int_equal(instance_from_inspect("{\"Id\":\"abc\",\"Name\":\"//w\"}",
-			     25, "x", &inst, NULL),
+	assert_int_equal(
+	    instance_from_inspect(
+		"{\"Id\":\"abc\",\"Name\":\"//w\"}", 25, "x", &inst, NULL),
 	    0);
 	assert_string_equal(inst->name, "w");
 	instance_free(inst);
-	assert_int_equal(instance_from_inspect("{\"Id\":\"abc\",\"Name\":\"/\"}",
-			     23, "x", &inst, NULL),
+	assert_int_equal(
+	    instance_from_inspect(
+		"{\"Id\":\"abc\",\"Name\":\"/\"}", 23, "x", &inst, NULL),
 	    0);
 	assert_string_equal(inst->name, "abc");
 	instance_free(inst);
@@ -675,6 +677,42 @@ test_minimal_and_names(void **state)
 	assert_string_equal(instance_proto_name(INSTANCE_PROTO_UDP), "udp");
 	assert_string_equal(instance_proto_name(INSTANCE_PROTO_TCP), "tcp");
 	assert_string_equal(instance_proto_name(INSTANCE_PROTO_SCTP), "sctp");
+}
+
+/*
+ * An escaped NUL in a label: json-c would end the key there (a hidden
+ * "portlight.name\u0000x" replacing the visible portlight.name) and we
+ * would cut the value; both are read with U+FFFD instead.  An escaped
+ * backslash before "u0000" is no NUL.  Seen from real dockerd, which
+ * keeps such labels as given (tests/integration/test_limits.sh).
+ */
+static void
+test_nul_in_labels(void **state)
+{
+	static const char json[] = "{\"Id\":\"abc\",\"Config\":{\"Labels\":{"
+				   "\"portlight.name\":\"Shop\","
+				   "\"portlight.name\\u0000x\":\"Evil\","
+				   "\"portlight.txt.a\":\"x\\u0000y\","
+				   "\"portlight.txt.b\":\"\\\\u0000\"}}}";
+	struct instance *inst;
+	const char *why = NULL;
+
+	assert_int_equal(
+	    instance_from_inspect(json, sizeof json - 1, "docker", &inst, &why),
+	    0);
+	assert_int_equal(inst->nlabels, 4);
+	assert_string_equal(instance_label(inst, "portlight.name"), "Shop");
+	assert_string_equal(
+	    instance_label(inst, "portlight.name\xef\xbf\xbdx"), "Evil");
+	assert_string_equal(
+	    instance_label(inst, "portlight.txt.a"), "x\xef\xbf\xbdy");
+	assert_string_equal(instance_label(inst, "portlight.txt.b"), "\\u0000");
+	instance_free(inst);
+
+	/* A NUL escape cut short at the end is still not JSON. */
+	assert_int_equal(instance_from_inspect(
+			     "{\"Id\":\"a\\u000", 14, "docker", &inst, &why),
+	    -EINVAL);
 }
 
 int
@@ -696,6 +734,7 @@ main(void)
 	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_bad_values_skipped),
 	    cmocka_unit_test(test_minimal_and_names),
+	    cmocka_unit_test(test_nul_in_labels),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -436,6 +436,20 @@ pub_err_is_limit(int err)
 	    err == AVAHI_ERR_TOO_MANY_OBJECTS || err == AVAHI_ERR_NO_MEMORY;
 }
 
+/* The avahi-daemon.conf setting behind a limit error, for the log. */
+static const char *
+pub_limit_setting(int err)
+{
+	switch (err) {
+	case AVAHI_ERR_TOO_MANY_OBJECTS:
+		return "its objects-per-client-max limit";
+	case AVAHI_ERR_TOO_MANY_ENTRIES:
+		return "its entries-per-entry-group-max limit";
+	default:
+		return "it is out of memory";
+	}
+}
+
 /*
  * Avahi refused one of k's records: k is left out (its group freed, so it
  * holds no daemon object) and the others carry on.  A refusal for a limit
@@ -465,11 +479,10 @@ pub_key_skip(struct publisher *p, struct pub_key *k, int err, const char *item)
 		return;
 	}
 	if (pub_err_is_limit(err))
-		log_error(
-		    "%s: %s: avahi-daemon refused it: %s (its "
-		    "objects-per-client-max / entries-per-entry-group-max "
-		    "limit); not announcing it until room frees up",
-		    pub_what(k), item, avahi_strerror(err));
+		log_error("%s: %s: avahi-daemon refused it: %s (%s); not "
+			  "announcing it until room frees up",
+		    pub_what(k), item, avahi_strerror(err),
+		    pub_limit_setting(err));
 	else
 		log_error("%s: %s: avahi-daemon refused it: %s; not "
 			  "announcing it until its records change",

@@ -322,9 +322,11 @@ pl_cleanup() {
 		# Containers first, while dockerd still runs: a PID-1 httpd
 		# ignores SIGTERM and would hold dockerd's shutdown.
 		if [ -S "$PL_DIR/docker.sock" ] && [ -n "$(pl_docker_bin)" ]; then
+			# A stale socket (dockerd long gone) must not end
+			# pl_init under set -e.
 			pl_docker ps -aq 2>/dev/null | xargs -r \
 				"$(pl_docker_bin)" -H "unix://$PL_DIR/docker.sock" rm -f \
-				>/dev/null 2>&1
+				>/dev/null 2>&1 || true
 		fi
 		pl_kill_tracked
 		pl_kill_shims
@@ -703,6 +705,10 @@ pl_dockerd_halt() {
 			kill -KILL "$ctrd" 2>/dev/null || true
 		fi
 		wait "$PL_DOCKERD_PID" 2>/dev/null || true
+		# Its pid may stay a zombie a while (this machine's init
+		# reaps late): the next dockerd would take it for a running
+		# containerd and wait for it in vain.
+		rm -f "$PL_DIR/docker-exec/containerd/containerd.pid"
 	else
 		pl_kill_pid "$PL_DOCKERD_PID" 20
 	fi

@@ -874,7 +874,14 @@ pub_connect(struct publisher *p)
 		p->client = NULL;
 		p->restart = false;
 		pub_enter_state(p, PUB_DISCONNECTED);
-		log_warnx("avahi: cannot connect: %s, retrying in %d s",
+		/*
+		 * With NO_FAIL a missing avahi-daemon is waited for: "Daemon
+		 * not running" here means the bus itself.
+		 */
+		log_warnx("avahi: cannot connect: %s%s, retrying in %d s",
+		    err == AVAHI_ERR_NO_DAEMON ? "the system D-Bus is "
+						 "unreachable: "
+					       : "",
 		    avahi_strerror(err),
 		    p->backoff == 0 ? PUB_BACKOFF_FIRST : p->backoff);
 		if (p->backoff == 0)

@@ -12,7 +12,8 @@
 #      events, and none replayed: the resync's sweep must find what did
 #      not come back);
 #   4. avahi-daemon restarted: everything back within 3 s of its return,
-#      a container started during the outage too; and portlight started
+#      a container started during the outage too, and one stopped during
+#      it not; and portlight started
 #      while avahi-daemon is absent tracks containers and publishes them
 #      when it appears;
 #   5. the D-Bus daemon restarted (avahi-daemon with it, as on a host):
@@ -183,16 +184,21 @@ pl_check "after SIGKILL of dockerd: exactly Keep and Late, once each" \
 
 # --------------------------------------------- 4. avahi-daemon restarted
 
+pl_docker_httpd goner -p "$P2:80" -l portlight.name=Goner
+pl_check "Goner announced" pl_mdns wait Goner "$T" --port "$P2" --timeout 15
 pl_avahi_stop
-pl_log "avahi-daemon stopped; starting a container meanwhile"
+pl_log "avahi-daemon stopped; starting a container and stopping another"
 pl_docker_httpd during -p "$P3:80" -l portlight.name=During
+pl_docker stop -t 2 goner >/dev/null
 pl_check "portlight tracks During while avahi-daemon is away" \
 	pl_wait_for 10 pl_portlight_log_has 'announcing "During"'
+pl_check "portlight tracks Goner's stop while avahi-daemon is away" \
+	pl_wait_for 10 pl_portlight_log_has '\(goner\): withdrawing'
 watch_back "Keep:$P0" "Late:$P1" "During:$P3"
 pl_avahi_start
 ready=$(pl_now_ms)
 wait_back 3000 "$ready" "avahi-daemon restarted" Keep Late During
-pl_check "after the avahi-daemon restart: exactly Keep, Late, During" \
+pl_check "after the avahi-daemon restart: exactly Keep, Late, During (not Goner)" \
 	names_are Keep Late During
 
 # portlight started while avahi-daemon is absent.

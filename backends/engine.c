@@ -131,6 +131,13 @@ struct engine {
 	struct event *backoff_ev;
 	unsigned attempts;
 	uint32_t jitter; /* xorshift state: no global random() seeding */
+	/*
+	 * The last failure, and whether the one before was the same: a
+	 * socket that keeps failing the same way is logged once, not once
+	 * per retry, until it streams or fails differently.
+	 */
+	char fail_why[512];
+	bool fail_repeat;
 
 	struct engine_net *nets;
 	size_t nnets;
@@ -203,9 +210,21 @@ static void
 engine_enter_state(struct engine *e, enum engine_state state, const char *why)
 {
 	enum engine_state old = e->state;
+	bool quiet;
 
+	quiet = e->fail_repeat &&
+	    (state == ENGINE_BACKOFF ||
+		(state == ENGINE_CONNECTING && old == ENGINE_BACKOFF));
+	if (state == ENGINE_STREAMING) {
+		e->fail_why[0] = '\0';
+		e->fail_repeat = false;
+	}
 	e->state = state;
-	if (state == ENGINE_BACKOFF)
+	if (quiet)
+		log_debug("%s (%s): %s -> %s: %s", engine_name(e), e->socket,
+		    engine_state_name(old), engine_state_name(state),
+		    why != NULL ? why : "");
+	else if (state == ENGINE_BACKOFF)
 		log_warnx("%s (%s): %s -> %s: %s", engine_name(e), e->socket,
 		    engine_state_name(old), engine_state_name(state), why);
 	else if (why != NULL)
@@ -407,6 +426,8 @@ engine_backoff(struct engine *e, const char *fmt, ...)
 	vsnprintf(why, sizeof why, fmt, ap);
 	va_end(ap);
 
+	e->fail_repeat = strcmp(e->fail_why, why) == 0;
+	snprintf(e->fail_why, sizeof e->fail_why, "%s", why);
 	engine_drop(e);
 	base_ms = ENGINE_BACKOFF_MIN_MS;
 	if (e->attempts < 16)

@@ -46,6 +46,9 @@ struct fx {
 	int syncs;
 };
 
+/* The loop test_dead_socket_logged_once breaks from its state callback. */
+static struct event_base *engine_base_for_test;
+
 /* What the server says to /_ping: set before setup forks. */
 static const char *ping_headers;
 
@@ -307,10 +310,79 @@ test_api_docker(void **state)
 	teardown(state);
 }
 
+static void
+on_state_count(struct engine *e, enum engine_state state, void *arg)
+{
+	int *backoffs = arg;
+
+	if (state == ENGINE_BACKOFF && ++*backoffs == 3)
+		event_base_loopbreak(engine_base_for_test);
+}
+
+/*
+ * A socket that keeps failing the same way (nothing listens) is a warning
+ * once, not one per retry; the retries go to debug.
+ */
+static void
+test_dead_socket_logged_once(void **state)
+{
+	struct engine_cbs cbs = {
+	    .container_cb = on_container,
+	    .gone_cb = on_gone,
+	    .state_cb = on_state_count,
+	};
+	struct timeval tv = {10, 0};
+	struct engine *e;
+	struct http *http;
+	char dir[] = "/tmp/pl-engunit-XXXXXX", sock[64], line[1024];
+	int backoffs = 0, warns = 0, saved;
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(sock, sizeof sock, "%s/absent.sock", dir);
+	engine_base_for_test = event_base_new();
+	http = http_new(engine_base_for_test);
+	assert_non_null(http);
+	e = engine_new(engine_base_for_test, http, sock, &cbs, &backoffs);
+	assert_non_null(e);
+
+	f = tmpfile();
+	assert_non_null(f);
+	saved = dup(STDERR_FILENO);
+	fflush(stderr);
+	dup2(fileno(f), STDERR_FILENO);
+	log_init(LOG_LEVEL_INFO);
+	assert_int_equal(engine_start(e), 0);
+	event_base_loopexit(engine_base_for_test, &tv);
+	event_base_dispatch(engine_base_for_test);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	log_init(LOG_LEVEL_ERROR);
+
+	assert_int_equal(backoffs, 3);
+	rewind(f);
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (strstr(line, "-> BACKOFF") != NULL) {
+			assert_non_null(strstr(line, "warn"));
+			assert_non_null(strstr(line, sock));
+			warns++;
+		}
+	}
+	fclose(f);
+	assert_int_equal(warns, 1);
+
+	engine_free(e);
+	http_free(http);
+	event_base_free(engine_base_for_test);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_dead_socket_logged_once),
 	    cmocka_unit_test(test_api_too_old),
 	    cmocka_unit_test(test_api_newer_podman),
 	    cmocka_unit_test(test_api_docker),

@@ -7,10 +7,17 @@
 # Every stage runs even when an earlier one failed; the exit status is
 # non-zero if any failed, and the last line says which.
 #
+# Stages 1 and 2 are built one after the other, then their ctest runs go
+# side by side (their sandboxes are named after the build folder, so
+# they never meet; most of an integration test is waiting for daemons),
+# each to a log printed when both are done.  That keeps the whole run
+# well inside CI's 25 minutes on two cores.
+#
 #   bash tests/run.sh            (from any folder; needs root)
 # Environment: PORTLIGHT_NO_APT=1 skips apt-get (packages already there);
 # PORTLIGHT_BUILD_PREFIX=build-x builds in build-x, build-x-asan, ...;
-# PORTLIGHT_STAGES="build asan fuzz" chooses stages.
+# PORTLIGHT_STAGES="build asan fuzz" chooses stages;
+# PORTLIGHT_SERIAL=1 runs the two ctest suites one after the other.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -63,14 +70,7 @@ stage() {
 	shift
 	say "stage $name: $*"
 	"$@" || rc=$?
-	took[$name]=$((SECONDS - t))
-	if [ "$rc" -eq 0 ]; then
-		result[$name]=ok
-	else
-		result[$name]="FAILED ($rc)"
-		failed+=("$name")
-	fi
-	say "stage $name: ${result[$name]} in ${took[$name]} s"
+	record "$name" "$rc" $((SECONDS - t))
 }
 
 configure_build() {
@@ -86,21 +86,29 @@ run_ctest() {
 	ctest --test-dir "$dir" --output-on-failure -j "$JOBS" "$@"
 }
 
+# The sanitizers' settings for the ASan build and its tests: leak
+# checking on, UBSan reports with a stack (the build already makes every
+# finding fatal).
+asan_env() {
+	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
+		UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} "$@"
+}
+
+build_plain() {
+	configure_build "$PREFIX" -DPORTLIGHT_WERROR=ON
+}
+
+build_asan() {
+	asan_env configure_build "$PREFIX-asan" -DPORTLIGHT_SANITIZE=ON \
+		-DPORTLIGHT_WERROR=ON
+}
+
 stage_build() {
-	configure_build "$PREFIX" -DPORTLIGHT_WERROR=ON &&
-		run_ctest "$PREFIX"
+	build_plain && run_ctest "$PREFIX"
 }
 
 stage_asan() {
-	# Leak checking on; UBSan reports with a stack (the build already
-	# makes every finding fatal).
-	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
-		UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
-		configure_build "$PREFIX-asan" -DPORTLIGHT_SANITIZE=ON \
-		-DPORTLIGHT_WERROR=ON &&
-		ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
-			UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
-			run_ctest "$PREFIX-asan"
+	build_asan && asan_env run_ctest "$PREFIX-asan"
 }
 
 stage_fuzz() {
@@ -109,10 +117,62 @@ stage_fuzz() {
 		run_ctest "$PREFIX-fuzz" -L fuzz
 }
 
+# record NAME RC SECONDS: remember how a stage went.
+record() {
+	took[$1]=$3
+	if [ "$2" -eq 0 ]; then
+		result[$1]=ok
+	else
+		result[$1]="FAILED ($2)"
+		failed+=("$1")
+	fi
+	say "stage $1: ${result[$1]} in ${took[$1]} s"
+}
+
+# Stages build and asan with their ctest runs side by side.
+stages_build_asan_parallel() {
+	local t=$SECONDS rc_plain=0 rc_asan=0 pid_plain pid_asan
+	local log_plain=$ROOT/$PREFIX/ctest.log log_asan=$ROOT/$PREFIX-asan/ctest.log
+
+	say "stage build: compiling ($PREFIX)"
+	build_plain || rc_plain=$?
+	say "stage asan: compiling ($PREFIX-asan)"
+	build_asan || rc_asan=$?
+
+	say "stages build and asan: ctest side by side (logs $log_plain, $log_asan)"
+	if [ "$rc_plain" -eq 0 ]; then
+		run_ctest "$PREFIX" >"$log_plain" 2>&1 &
+		pid_plain=$!
+	fi
+	if [ "$rc_asan" -eq 0 ]; then
+		asan_env run_ctest "$PREFIX-asan" >"$log_asan" 2>&1 &
+		pid_asan=$!
+	fi
+	if [ -n "${pid_plain:-}" ]; then
+		wait "$pid_plain" || rc_plain=$?
+		say "stage build: ctest output"
+		cat "$log_plain"
+	fi
+	if [ -n "${pid_asan:-}" ]; then
+		wait "$pid_asan" || rc_asan=$?
+		say "stage asan: ctest output"
+		cat "$log_asan"
+	fi
+	record build "$rc_plain" $((SECONDS - t))
+	record asan "$rc_asan" $((SECONDS - t))
+}
+
+parallel=
+if [ -z "${PORTLIGHT_SERIAL:-}" ] && [[ " $STAGES " == *" build "* ]] &&
+	[[ " $STAGES " == *" asan "* ]]; then
+	parallel=1
+	stages_build_asan_parallel
+fi
+
 for s in $STAGES; do
 	case $s in
-	build) stage build stage_build ;;
-	asan) stage asan stage_asan ;;
+	build) [ -n "$parallel" ] || stage build stage_build ;;
+	asan) [ -n "$parallel" ] || stage asan stage_asan ;;
 	fuzz)
 		if command -v clang >/dev/null 2>&1; then
 			stage fuzz stage_fuzz

@@ -100,23 +100,6 @@ pod_same_name(
 	    y->ifindex == ANNOUNCE_IF_ANY;
 }
 
-static void
-pod_service_clear(struct announce_service *s)
-{
-	size_t i;
-
-	free(s->name);
-	free(s->type);
-	for (i = 0; i < s->ntxt; i++)
-		free(s->txt[i]);
-	free(s->txt);
-	for (i = 0; i < s->nsubtypes; i++)
-		free(s->subtypes[i]);
-	free(s->subtypes);
-	free(s->host);
-	memset(s, 0, sizeof *s);
-}
-
 static int
 pod_alias_cmp(const void *pa, const void *pb)
 {
@@ -185,25 +168,25 @@ pod_take_service(struct announcement *m, struct announce_service *s)
 	uint16_t port;
 
 	if (pod_kept(m, s, false) != NULL) {
-		pod_service_clear(s);
+		announcement_service_clear(s);
 		return 0;
 	}
 	if (pod_kept(m, s, true) != NULL) {
 		if (asprintf(&renamed, "%s (%u)", s->name, (unsigned)s->port) <
 		    0) {
-			pod_service_clear(s);
+			announcement_service_clear(s);
 			return -ENOMEM;
 		}
 		free(s->name);
 		s->name = renamed;
 		if (pod_kept(m, s, false) != NULL) {
-			pod_service_clear(s);
+			announcement_service_clear(s);
 			return 0;
 		}
 		if (strlen(s->name) > POD_NAME_MAX ||
 		    pod_kept(m, s, true) != NULL) {
 			port = s->port;
-			pod_service_clear(s);
+			announcement_service_clear(s);
 			return pod_skip(m, port);
 		}
 	}
@@ -312,14 +295,14 @@ pod_merge(
 		if (error == 0)
 			error = pod_take_service(m, &svcs[i]);
 		else
-			pod_service_clear(&svcs[i]);
+			announcement_service_clear(&svcs[i]);
 	}
 	pod_unique_aliases(m);
 	pod_unique_addresses(m);
 out:
 	if (error != 0) {
 		for (i = 0; i < nsvcs; i++)
-			pod_service_clear(&svcs[i]);
+			announcement_service_clear(&svcs[i]);
 		announcement_free(m);
 		m = NULL;
 	}

@@ -93,6 +93,8 @@ struct announcement {
 int	announce_instance(const struct instance *inst,
 	    const struct host_facts *host, struct announcement **out);
 void	announcement_free(struct announcement *a);
+/* Frees the strings of one service and zeroes it (it stays usable). */
+void	announcement_service_clear(struct announce_service *s);
 /* True when a and b publish the same records (skips are not compared). */
 bool	announcement_equal(const struct announcement *a,
 	    const struct announcement *b);

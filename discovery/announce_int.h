@@ -64,9 +64,6 @@ const char *announce_validate_alias(const char *label);
 const char *announce_validate_subtype(const char *label, size_t len);
 int announce_validate_type_proto(const char *type);
 
-/* announcement.c: frees the strings of one service and zeroes it. */
-void announcement_service_clear(struct announce_service *s);
-
 /* wellknown.c: the default service type of a container port, or NULL. */
 const char *wellknown_type(uint16_t port, enum instance_proto proto);
 

@@ -162,6 +162,21 @@ pl_proc_start_time() {
 	printf '%s\n' "${20}"
 }
 
+# pl_cpu_ms PID: the user + system CPU time PID has used so far, in ms.
+pl_cpu_ms() {
+	local stat
+	stat=$(cat "/proc/$1/stat") || return 1
+	stat=${stat##*) }
+	# shellcheck disable=SC2086
+	set -- $stat
+	printf '%s\n' "$(((${12} + ${13}) * 1000 / $(getconf CLK_TCK)))"
+}
+
+# pl_rss_kb PID: PID's resident set size (VmRSS), in kB.
+pl_rss_kb() {
+	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
+}
+
 pl_track() {
 	local pid=$1 name=$2 st
 	st=$(pl_proc_start_time "$pid") || st=0

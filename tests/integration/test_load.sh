@@ -181,20 +181,6 @@ ld_groups_are() {
 		[ "$(awk '{ print $2 }' "$PL_DIR/groups")" -eq "$1" ]
 }
 
-ld_rss_kb() {
-	awk '/^VmRSS:/ { print $2 }' "/proc/$PL_PORTLIGHT_PID/status"
-}
-
-# ld_cpu_ms: portlight's user + system CPU time so far, in ms.
-ld_cpu_ms() {
-	local stat
-	stat=$(cat "/proc/$PL_PORTLIGHT_PID/stat")
-	stat=${stat##*) }
-	# shellcheck disable=SC2086
-	set -- $stat
-	echo $(((${12} + ${13}) * 1000 / $(getconf CLK_TCK)))
-}
-
 ld_events() {
 	grep -c 'docker: event container ' "$PL_PORTLIGHT_LOG" || true
 }
@@ -214,8 +200,8 @@ want=$(wc -l <"$PL_DIR/expected")
 pl_portlight_start -H "unix://$PL_DOCKER_SOCK"
 pl_wait_for 10 pl_portlight_log_has 'STREAMING' ||
 	pl_die "portlight did not reach STREAMING on dockerd in 10 s"
-rss_idle=$(ld_rss_kb)
-cpu0=$(ld_cpu_ms)
+rss_idle=$(pl_rss_kb "$PL_PORTLIGHT_PID")
+cpu0=$(pl_cpu_ms "$PL_PORTLIGHT_PID")
 
 t0=$(pl_now_ms)
 if ld_parallel ld_burst; then
@@ -231,7 +217,7 @@ else
 	pl_fail "after the burst zeroconf in B does not see exactly the $want running containers; differs: $(ld_diff b)"
 fi
 events=$(ld_events)
-cpu1=$(ld_cpu_ms)
+cpu1=$(pl_cpu_ms "$PL_PORTLIGHT_PID")
 pl_log "portlight: $events container events, $((cpu1 - cpu0)) ms CPU ($(((cpu1 - cpu0) * 1000 / (events > 0 ? events : 1))) us per event)"
 ld_seen_a "$PL_DIR/seen-a"
 pl_check "avahi-browse in A lists exactly the $want running containers$(ld_same a || echo "; differs: $(ld_diff a)")" \
@@ -244,14 +230,14 @@ pl_check_not "no name was renamed (no ' #2')" grep -q ' #2' "$PL_DIR/seen-b"
 
 # ----------------------------------------------------------------- test 11
 
-rss_full=$(ld_rss_kb)
+rss_full=$(pl_rss_kb "$PL_PORTLIGHT_PID")
 pl_log "portlight RSS: ${rss_idle} kB idle, ${rss_full} kB with $want announced"
 rss=()
 t0=$SECONDS
 events0=$(ld_events)
 for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
 	ld_parallel ld_cycle || pl_fail "round $ROUND: a rename, start, stop, pause or unpause failed"
-	rss+=("$(ld_rss_kb)")
+	rss+=("$(pl_rss_kb "$PL_PORTLIGHT_PID")")
 	pl_log "round $ROUND: RSS ${rss[-1]} kB"
 done
 cycles=$((ROUNDS * (want + 2 * WORKERS)))

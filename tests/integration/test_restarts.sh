@@ -101,16 +101,6 @@ wait_back() {
 	done
 }
 
-# cpu_ticks PID: user + system CPU time of PID, in clock ticks.
-cpu_ticks() {
-	local s
-	s=$(cat "/proc/$1/stat")
-	s=${s##*) }
-	# shellcheck disable=SC2086
-	set -- $s
-	printf '%s\n' "$((${12} + ${13}))"
-}
-
 log_count() {
 	grep -Ec -- "$1" "$PL_PORTLIGHT_LOG" || true
 }
@@ -221,12 +211,11 @@ pl_check "avahi-daemon appeared: exactly Keep, Late, During" \
 
 [ "$(cat "/proc/$PL_PORTLIGHT_PID/comm")" = portlight ] ||
 	pl_die "pid $PL_PORTLIGHT_PID is not portlight"
-tck=$(getconf CLK_TCK)
 pl_dbus_stop
-cpu0=$(cpu_ticks "$PL_PORTLIGHT_PID")
+cpu0=$(pl_cpu_ms "$PL_PORTLIGHT_PID")
 sleep 10
-cpu1=$(cpu_ticks "$PL_PORTLIGHT_PID")
-cpu_ms=$(((cpu1 - cpu0) * 1000 / tck))
+cpu1=$(pl_cpu_ms "$PL_PORTLIGHT_PID")
+cpu_ms=$((cpu1 - cpu0))
 pl_check "D-Bus down 10 s: portlight used ${cpu_ms} ms of CPU (limit 200 ms)" \
 	test "$cpu_ms" -lt 200
 attempts=$(log_count 'avahi: cannot connect')

@@ -598,27 +598,42 @@ engine_deliver(struct engine *e, struct engine_ctr *c, struct instance *inst)
 		instance_free(inst);
 }
 
-static void
-engine_podname_done(struct http_request *req, int result, long status,
-    const char *body, size_t len, void *arg)
+/*
+ * The second request of c (libpod or pod inspect) has answered: takes the
+ * instance waiting for it, or frees it and returns NULL when an event
+ * made it stale meanwhile.
+ */
+static struct instance *
+engine_take_held(struct engine *e, struct engine_ctr *c)
 {
-	struct engine_ctr *c = arg;
-	struct engine *e = c->e;
 	struct instance *inst = c->held;
-	struct json_object *root;
-	const char *name = NULL;
-	unsigned gen;
 
-	engine_hold(e);
-	gen = e->gen;
 	c->inspect = NULL;
 	c->held = NULL;
 	e->ninspects--;
 	if (c->stale) {
 		c->stale = false;
 		instance_free(inst);
-		goto out;
+		return NULL;
 	}
+	return inst;
+}
+
+static void
+engine_podname_done(struct http_request *req, int result, long status,
+    const char *body, size_t len, void *arg)
+{
+	struct engine_ctr *c = arg;
+	struct engine *e = c->e;
+	struct instance *inst;
+	struct json_object *root;
+	const char *name = NULL;
+	unsigned gen;
+
+	engine_hold(e);
+	gen = e->gen;
+	if ((inst = engine_take_held(e, c)) == NULL)
+		goto out;
 	root = result == 0 && status == 200 ? json_tokener_parse(body) : NULL;
 	if (root != NULL && (name = engine_json_string(root, "Name")) != NULL &&
 	    *name != '\0') {
@@ -673,7 +688,7 @@ engine_podinfo_done(struct http_request *req, int result, long status,
 {
 	struct engine_ctr *c = arg;
 	struct engine *e = c->e;
-	struct instance *inst = c->held;
+	struct instance *inst;
 	struct json_object *root, *v;
 	const char *pod;
 	bool infra = false;
@@ -681,14 +696,8 @@ engine_podinfo_done(struct http_request *req, int result, long status,
 
 	engine_hold(e);
 	gen = e->gen;
-	c->inspect = NULL;
-	c->held = NULL;
-	e->ninspects--;
-	if (c->stale) {
-		c->stale = false;
-		instance_free(inst);
+	if ((inst = engine_take_held(e, c)) == NULL)
 		goto out;
-	}
 	if (result == 0 && status == 404) {
 		/* Removed between the two inspects. */
 		instance_free(inst);

@@ -15,8 +15,10 @@
 #      Podman, repeated per-check health_status events change nothing.
 #      Podman's healthcheck timers need systemd, which this machine does
 #      not run: `podman healthcheck run` produces the same events by hand.
-# Host ports: the sandbox's block (pl_port 0-9); the 20 burst containers
-# take ephemeral host ports (0.0.0.0::80), which cannot clash.
+# Host ports: the sandbox's block (pl_port 0-9).  The 20 burst containers
+# use the host network and expose port 80 (no host port to allocate:
+# dockerd's ephemeral ports are picked in the same order by every dockerd
+# on the machine, so another test's dockerd may hold the one ours picks).
 set -euo pipefail
 SOURCE_DIR=${SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -144,7 +146,7 @@ N=20
 watch_start burst
 pids=()
 for i in $(seq -w 1 "$N"); do
-	pl_docker run -d --name "burst-$i" -p 0.0.0.0::80 \
+	pl_docker run -d --name "burst-$i" --network host --expose 80 \
 		-l portlight.enable=true "$PL_IMAGE" \
 		sh -c 'trap "exit 0" TERM; sleep 3600 & wait' >/dev/null &
 	pids+=($!)

@@ -14,10 +14,10 @@
 static enum log_level log_level = LOG_LEVEL_INFO;
 
 static const char *const log_words[] = {
-	[LOG_LEVEL_ERROR] = "error",
-	[LOG_LEVEL_WARN] = "warn",
-	[LOG_LEVEL_INFO] = "info",
-	[LOG_LEVEL_DEBUG] = "debug",
+    [LOG_LEVEL_ERROR] = "error",
+    [LOG_LEVEL_WARN] = "warn",
+    [LOG_LEVEL_INFO] = "info",
+    [LOG_LEVEL_DEBUG] = "debug",
 };
 
 void
@@ -68,18 +68,18 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap, int errnum)
 		return;
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	if (errnum != 0)
-		fprintf(stderr, "portlight: %s: %s: %s\n", log_words[level], msg,
-		    strerror(errnum));
+		fprintf(stderr, "portlight: %s: %s: %s\n", log_words[level],
+		    msg, strerror(errnum));
 	else
 		fprintf(stderr, "portlight: %s: %s\n", log_words[level], msg);
 }
 
-#define LOG_BODY(level, errnum)                                      \
-	do {                                                         \
-		va_list ap;                                          \
-		va_start(ap, fmt);                                   \
-		log_vwrite(level, fmt, ap, errnum);                  \
-		va_end(ap);                                          \
+#define LOG_BODY(level, errnum)                                                \
+	do {                                                                   \
+		va_list ap;                                                    \
+		va_start(ap, fmt);                                             \
+		log_vwrite(level, fmt, ap, errnum);                            \
+		va_end(ap);                                                    \
 	} while (0)
 
 void

@@ -24,6 +24,7 @@
 #include <sys/time.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -42,6 +43,8 @@
 #include <avahi-common/strlst.h>
 
 #include "announce.h"
+#include "busaddr.h"
+#include "buswatch.h"
 #include "evpoll.h"
 #include "log.h"
 #include "publisher.h"
@@ -130,6 +133,8 @@ struct publisher {
 	struct event *work;
 	struct event *reconnect;
 	int backoff; /* next reconnect delay, s */
+	char bus_path[PATH_MAX]; /* the system bus's socket, or "" */
+	struct buswatch *bus; /* on bus_path while the bus is unreachable */
 	bool restart; /* replace the client in pub_work */
 	bool room; /* retry keys skipped for a limit */
 	TAILQ_HEAD(, pub_key) keys;
@@ -861,6 +866,37 @@ pub_schedule_connect(struct publisher *p)
 					       : p->backoff * 2;
 }
 
+/*
+ * The bus socket was (re)created: dbus-daemon is back.  Reconnect in a
+ * moment (it binds, then listens) and back off from the start again.
+ */
+static void
+pub_bus_cb(void *arg)
+{
+	struct publisher *p = arg;
+	struct timeval tv = {0, 200 * 1000};
+
+	if (p->client != NULL)
+		return;
+	log_debug("avahi: the system D-Bus socket %s appeared, reconnecting",
+	    p->bus_path);
+	p->backoff = PUB_BACKOFF_FIRST;
+	evtimer_add(p->reconnect, &tv);
+}
+
+/* While the bus is unreachable, watch for its socket to come back. */
+static void
+pub_watch_bus(struct publisher *p)
+{
+	if (p->bus != NULL || p->bus_path[0] == '\0')
+		return;
+	p->bus = buswatch_new(p->base, p->bus_path, pub_bus_cb, p);
+	if (p->bus == NULL)
+		log_debug("avahi: cannot watch for the D-Bus socket %s (%s): "
+			  "reconnecting on the backoff only",
+		    p->bus_path, strerror(errno));
+}
+
 static void
 pub_connect(struct publisher *p)
 {
@@ -887,9 +923,13 @@ pub_connect(struct publisher *p)
 		if (p->backoff == 0)
 			p->backoff = PUB_BACKOFF_FIRST;
 		pub_schedule_connect(p);
+		if (err == AVAHI_ERR_NO_DAEMON)
+			pub_watch_bus(p);
 		return;
 	}
 	p->client = c;
+	buswatch_free(p->bus);
+	p->bus = NULL;
 }
 
 static void
@@ -937,6 +977,7 @@ struct publisher *
 publisher_new(struct event_base *base)
 {
 	struct publisher *p;
+	const char *address;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
@@ -951,6 +992,11 @@ publisher_new(struct event_base *base)
 		return NULL;
 	}
 	p->backoff = 0;
+	address = getenv("DBUS_SYSTEM_BUS_ADDRESS");
+	if (busaddr_socket_path(
+		address != NULL ? address : BUSADDR_SYSTEM_DEFAULT, p->bus_path,
+		sizeof p->bus_path) != 0)
+		p->bus_path[0] = '\0'; /* no socket file to watch */
 	pub_connect(p);
 	return p;
 }
@@ -1089,6 +1135,7 @@ publisher_free(struct publisher *p)
 		event_free(p->work);
 	if (p->reconnect != NULL)
 		event_free(p->reconnect);
+	buswatch_free(p->bus);
 	evpoll_free(p->ep);
 	free(p);
 }

@@ -269,7 +269,7 @@ plp_pids_in_dir() {
 		conmon | podman) ;;
 		*) continue ;;
 		esac
-		if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "$PLP_DIR/"; then
+		if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -F -- "$PLP_DIR/" >/dev/null; then
 			echo "${p#/proc/}"
 		fi
 	done

@@ -430,7 +430,7 @@ pl_netns_c_up() {
 	ip -n "$PL_NS_C" route add 224.0.0.0/4 dev "$PL_VETH_C"
 	ip -n "$PL_NS_B" link set "$PL_VETH_D" master "$PL_BRIDGE_B"
 	ip -n "$PL_NS_B" link set "$PL_VETH_D" up
-	pl_wait_for 5 eval "ip -n $PL_NS_C link show $PL_VETH_C | grep -q LOWER_UP" ||
+	pl_wait_for 5 eval "ip -n $PL_NS_C link show $PL_VETH_C | grep LOWER_UP >/dev/null" ||
 		pl_die "netns C's veth $PL_VETH_C did not come up"
 	pl_log "netns $PL_NS_C ($PL_IP_C) on the same link (bridge $PL_BRIDGE_B in B)"
 }
@@ -544,7 +544,7 @@ pl_avahi_running() {
 	pl_bus_has_avahi || return 1
 	dbus-send --bus="$PL_BUS_ADDRESS" --print-reply \
 		--dest=org.freedesktop.Avahi / org.freedesktop.Avahi.Server.GetState \
-		2>/dev/null | grep -q 'int32 2'
+		2>/dev/null | grep 'int32 2' >/dev/null
 }
 
 pl_avahi_stop() {
@@ -638,7 +638,7 @@ pl_docker() {
 }
 
 pl_docker_ping() {
-	curl -sf --max-time 2 --unix-socket "$PL_DOCKER_SOCK" http://d/_ping | grep -q OK
+	curl -sf --max-time 2 --unix-socket "$PL_DOCKER_SOCK" http://d/_ping | grep OK >/dev/null
 }
 
 # pl_pick_subnet: a 172.31.X.0/24 that no route of the root namespace uses.
@@ -647,7 +647,7 @@ pl_pick_subnet() {
 	for ((x = 0; x < 200; x++)); do
 		local n=172.31.$(((base + x) % 200 + 20))
 		if ! ip -4 route show to match "$n.1" | grep -vq '^default' &&
-			! ip -4 -o addr show | grep -q " $n\."; then
+			! ip -4 -o addr show | grep " $n\." >/dev/null; then
 			printf '%s\n' "$n"
 			return 0
 		fi

@@ -180,7 +180,7 @@ mark() {
 free_port() {
 	local p
 	for p in $(seq "$1" 18099); do
-		ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return; }
+		ss -Hltn "sport = :$p" | grep . >/dev/null || { echo "$p"; return; }
 	done
 	fail "no free port in 18000-18099"
 }

@@ -134,7 +134,7 @@ lm_lacks() {
 
 # lm_resolves HOST IP: HOST.local resolves to IP (among others) from B.
 lm_resolves() {
-	pl_mdns resolve "$1" --timeout 3 | grep -qxF -- "$2"
+	pl_mdns resolve "$1" --timeout 3 | grep -xF -- "$2" >/dev/null
 }
 
 lm_list_ok() {
@@ -319,8 +319,8 @@ for i in 1 2 3 4 5; do
 done
 pl_check "the fifth container is refused, logged naming it and objects-per-client-max" \
 	pl_wait_for 20 lm_logged 'q[1-5]' 'entry group: avahi-daemon refused it: Too many objects \(its objects-per-client-max limit\); not announcing it until room frees up'
-refused=$(grep -Eo '\(q[1-5]\): entry group: avahi-daemon refused it: Too many objects' \
-	"$PL_PORTLIGHT_LOG" | head -1 | cut -c2-3)
+refused=$(grep -m1 -Eo '\(q[1-5]\): entry group: avahi-daemon refused it: Too many objects' \
+	"$PL_PORTLIGHT_LOG" | cut -c2-3)
 pl_log "refused for objects-per-client-max: ${refused:-none}"
 announced=()
 for i in 1 2 3 4 5; do

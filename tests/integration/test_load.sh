@@ -186,7 +186,7 @@ ld_events() {
 }
 
 ld_asan() {
-	ldd "$PORTLIGHT_BIN" 2>/dev/null | grep -q libasan
+	ldd "$PORTLIGHT_BIN" 2>/dev/null | grep libasan >/dev/null
 }
 
 # ------------------------------------------------------------------ test 2

@@ -97,7 +97,7 @@ for s in json.load(sys.stdin)["services"]:
 
 # pub_resolves HOST IP SECONDS: HOST.local resolves to IP from B.
 pub_resolves() {
-	pl_mdns resolve "$1" --timeout "$3" | grep -qx -- "$2"
+	pl_mdns resolve "$1" --timeout "$3" | grep -x -- "$2" >/dev/null
 }
 
 # pub_avahi_sees REGEX: a line of avahi-browse -rpt _http._tcp in A.

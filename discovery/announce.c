@@ -217,30 +217,43 @@ announce_published(const struct instance *inst)
 	return (false);
 }
 
+/* True for a Traefik router rule: traefik.http.routers.NAME.rule. */
+bool
+announce_traefik_rule(const struct instance_kv *kv)
+{
+	size_t len;
+
+	return kv->key != NULL && kv->value != NULL &&
+	    announce_prefix(kv->key, "traefik.http.routers.") &&
+	    (len = strlen(kv->key)) >= 5 &&
+	    strcmp(kv->key + len - 5, ".rule") == 0;
+}
+
+/* True for a multicast DNS name: something, then ".local". */
+bool
+announce_local_host(const char *host, size_t len)
+{
+	return len > 6 && strcasecmp(host + len - 6, ".local") == 0;
+}
+
 /* True when a Traefik router rule of the container has a .local host. */
 static bool
 announce_traefik_local(struct announce_ctx *c)
 {
-	const struct instance_kv *kv;
 	char **hosts;
-	size_t i, j, n, len;
+	size_t i, j, n;
 	bool found = false;
 
 	for (i = 0; i < c->inst->nlabels; i++) {
-		kv = &c->inst->labels[i];
-		if (kv->key == NULL || kv->value == NULL ||
-		    !announce_prefix(kv->key, "traefik.http.routers.") ||
-		    (len = strlen(kv->key)) < 5 ||
-		    strcmp(kv->key + len - 5, ".rule") != 0)
+		if (!announce_traefik_rule(&c->inst->labels[i]))
 			continue;
-		if (announce_labels_hosts(kv->value, &hosts, &n) != 0) {
+		if (announce_labels_hosts(
+			c->inst->labels[i].value, &hosts, &n) != 0) {
 			announce_nomem(c);
 			return (false);
 		}
 		for (j = 0; j < n; j++) {
-			len = strlen(hosts[j]);
-			if (len > 6 &&
-			    strcasecmp(hosts[j] + len - 6, ".local") == 0)
+			if (announce_local_host(hosts[j], strlen(hosts[j])))
 				found = true;
 			free(hosts[j]);
 		}

@@ -95,10 +95,7 @@ announce_aliases(struct announce_ctx *c)
 	}
 	for (i = 0; c->traefik && i < c->inst->nlabels && c->error == 0; i++) {
 		kv = &c->inst->labels[i];
-		if (kv->key == NULL || kv->value == NULL ||
-		    !announce_prefix(kv->key, "traefik.http.routers.") ||
-		    (len = strlen(kv->key)) < 5 ||
-		    strcmp(kv->key + len - 5, ".rule") != 0)
+		if (!announce_traefik_rule(kv))
 			continue;
 		if (announce_labels_hosts(kv->value, &hosts, &n) != 0) {
 			announce_nomem(c);
@@ -109,8 +106,7 @@ announce_aliases(struct announce_ctx *c)
 		for (j = 0; j < n; j++) {
 			/* Only .local names are ours to answer for. */
 			len = strlen(hosts[j]);
-			if (len > 6 &&
-			    strcasecmp(hosts[j] + len - 6, ".local") == 0)
+			if (announce_local_host(hosts[j], len))
 				announce_alias_add(c, item, hosts[j], len);
 			free(hosts[j]);
 		}

@@ -154,6 +154,8 @@ void	announce_skip_label(struct announce_ctx *c, const char *key,
 char	*announce_quote(struct announce_ctx *c, const char *s);
 const char *announce_proto_name(int proto);
 bool	announce_published(const struct instance *inst);
+bool	announce_traefik_rule(const struct instance_kv *kv);
+bool	announce_local_host(const char *host, size_t len);
 bool	announce_try_name(struct announce_ctx *c, char **dst,
 	    const char *item, const char *name);
 char	*announce_type_label(struct announce_ctx *c, const char *key);

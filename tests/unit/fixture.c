@@ -1,6 +1,9 @@
 /*
- * Reads the JSON fixtures captured from real engines into memory.
+ * Reads the JSON fixtures captured from real engines into memory;
+ * removes the tests' scratch folders.
  */
+#define _XOPEN_SOURCE 700
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -31,4 +34,19 @@ fixture_read(const char *name, size_t *len)
 	if (len != NULL)
 		*len = (size_t)n;
 	return buf;
+}
+
+static int
+fixture_remove_one(
+    const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+int
+fixture_remove_tree(const char *dir)
+{
+	return nftw(dir, fixture_remove_one, 16, FTW_DEPTH | FTW_PHYS) == 0
+	    ? 0
+	    : -1;
 }

@@ -21,6 +21,7 @@
 
 #include "busaddr.h"
 #include "buswatch.h"
+#include "fixture.h"
 
 static void
 path_is(const char *address, const char *want)
@@ -81,7 +82,7 @@ static char scratch[64];
 static int
 setup(void **state)
 {
-	snprintf(scratch, sizeof scratch, "/tmp/pl-test-bus.XXXXXX");
+	snprintf(scratch, sizeof scratch, "/tmp/test_bus.XXXXXX");
 	assert_non_null(mkdtemp(scratch));
 	return 0;
 }
@@ -89,10 +90,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
-	return system(cmd) == 0 ? 0 : -1;
+	return fixture_remove_tree(scratch);
 }
 
 static void

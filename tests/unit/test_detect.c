@@ -21,6 +21,7 @@
 
 #include "detect.h"
 #include "sha256.h"
+#include "fixture.h"
 
 /* ------------------------------------------------------------ sha256 */
 
@@ -702,8 +703,7 @@ test_detect_io(void **state)
 
 	close(fd1);
 	close(fd2);
-	snprintf(path, sizeof path, "rm -rf '%s'", scratch);
-	assert_int_equal(system(path), 0);
+	assert_int_equal(fixture_remove_tree(scratch), 0);
 	free(root);
 }
 

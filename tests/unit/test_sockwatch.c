@@ -24,6 +24,7 @@
 
 #include "detect.h"
 #include "sockwatch.h"
+#include "fixture.h"
 
 #define WAIT_MS 3000
 
@@ -222,10 +223,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
-	return system(cmd) == 0 ? 0 : -1;
+	return fixture_remove_tree(scratch);
 }
 
 static void

@@ -23,7 +23,7 @@
 # Takes about 10 minutes with the defaults on a 2-core machine (dockerd
 # needs 0.2-1 s per container start).  Results and how to read them:
 # tests/bench/README.md.
-# shellcheck disable=SC2317 # functions run through bench_parallel
+# shellcheck disable=SC2317 # functions run through pl_parallel
 set -euo pipefail
 SOURCE_DIR=${SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 PORTLIGHT_BIN=${PORTLIGHT_BIN:-$SOURCE_DIR/build/portlight}
@@ -66,19 +66,6 @@ create() {
 		"{\"Image\":\"$PL_IMAGE\",\"Cmd\":[\"sh\",\"-c\",\"trap 'exit 0' TERM; sleep 100000 & wait\"],\"Labels\":{\"portlight.enable\":\"true\"},\"ExposedPorts\":{\"80/tcp\":{}},\"HostConfig\":{\"NetworkMode\":\"host\"}}"
 }
 
-# bench_parallel FUNCTION: FUNCTION W for each worker W, in parallel.
-bench_parallel() {
-	local w pids=() rc=0
-	for ((w = 0; w < WORKERS; w++)); do
-		"$1" "$w" &
-		pids+=($!)
-	done
-	for w in "${pids[@]}"; do
-		wait "$w" || rc=1
-	done
-	return "$rc"
-}
-
 events() {
 	grep -c ' portlight: debug: docker: event container ' "$LOG" || true
 }
@@ -108,8 +95,13 @@ say "binary: $PORTLIGHT_BIN ($("$PORTLIGHT_BIN" --version 2>&1 | head -1))"
 
 # ---------------------------------------------------------- 1. latencies
 
-pl_mdns watch "$T" --timeout 100000 | /usr/bin/python3 "$BENCH_PY" stamp \
-	>"$PL_DIR/watch.log" &
+# Through a fifo, not a pipe: each side is one tracked pid, and ending the
+# watcher (last tracked, first ended) ends the stamper with EOF.
+mkfifo "$PL_DIR/watch.fifo"
+/usr/bin/python3 "$BENCH_PY" stamp <"$PL_DIR/watch.fifo" >"$PL_DIR/watch.log" &
+pl_track $! watch-stamp
+ip netns exec "$PL_NS_B" /usr/bin/python3 "$PL_MDNS_TOOL" watch "$T" \
+	--timeout 100000 >"$PL_DIR/watch.fifo" &
 pl_track $! watch
 sleep 2 # the watcher's first queries are answered
 names=()
@@ -146,11 +138,11 @@ stop_n() {
 	local i
 	for i in $(mine "$1"); do api POST "/containers/$(printf 'bn-%03d' "$i")/stop?t=2"; done
 }
-bench_parallel create_n
+pl_parallel "$WORKERS" create_n
 t0=$(pl_now_ms)
 cpu0=$(pl_cpu_ms "$PID")
 ev0=$(events)
-bench_parallel start_n
+pl_parallel "$WORKERS" start_n
 pl_wait_for 120 eval '[ "$(grep -c "(bn-[0-9]*): announced" "$LOG")" -ge "$N" ]' ||
 	say "  (not all $N were announced within 120 s)"
 t1=$(pl_now_ms)
@@ -162,7 +154,7 @@ say ""
 say "2. memory and a start burst:"
 say "  RSS idle: $rss_idle kB; with $N containers announced: $rss_n kB ($(((rss_n - rss_idle) * 1024 / N)) bytes per container)"
 say "  $N starts (dockerd, $WORKERS in parallel) -> all announced: $((t1 - t0)) ms; portlight CPU $((cpu1 - cpu0)) ms for $((ev1 - ev0)) events"
-bench_parallel stop_n
+pl_parallel "$WORKERS" stop_n
 sleep 3
 rss_after=$(pl_rss_kb "$PID")
 say "  RSS after they stopped again: $rss_after kB"
@@ -194,7 +186,7 @@ ev0=$(events)
 say "$(printf '  %6d %8d %18d %5d' 0 "$(pl_rss_kb "$PID")" 0 0)"
 failed=0
 for ((r = 1; r <= rounds; r++)); do
-	bench_parallel cycle_round || failed=$((failed + 1))
+	pl_parallel "$WORKERS" cycle_round || failed=$((failed + 1))
 	if [ $((r % every)) -eq 0 ]; then
 		rss_now=$(pl_rss_kb "$PID")
 		[ -n "${rss_warm:-}" ] || rss_warm=$rss_now

@@ -162,6 +162,20 @@ pl_proc_start_time() {
 	printf '%s\n' "${20}"
 }
 
+# pl_parallel N FUNCTION: runs FUNCTION W for W = 0 .. N-1 in parallel;
+# fails if any of them did.
+pl_parallel() {
+	local n=$1 fn=$2 w pids=() rc=0
+	for ((w = 0; w < n; w++)); do
+		"$fn" "$w" &
+		pids+=($!)
+	done
+	for w in "${pids[@]}"; do
+		wait "$w" || rc=1
+	done
+	return "$rc"
+}
+
 # pl_cpu_ms PID: the user + system CPU time PID has used so far, in ms.
 pl_cpu_ms() {
 	local stat

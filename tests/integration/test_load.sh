@@ -24,7 +24,7 @@
 #
 # Containers use the host network and expose port 80 (announced on the
 # container port): no host port, no userland proxy per container.
-# shellcheck disable=SC2317 # functions run through ld_parallel, pl_check
+# shellcheck disable=SC2317 # functions run through pl_parallel, pl_check
 set -euo pipefail
 SOURCE_DIR=${SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -52,20 +52,6 @@ ld_api() {
 # ld_name I: the container (and instance) name of container I.
 ld_name() {
 	printf 'ld-%03d\n' "$1"
-}
-
-# ld_parallel FUNCTION: FUNCTION W for each worker W in parallel; fails
-# if any did.
-ld_parallel() {
-	local w pids=() rc=0
-	for ((w = 0; w < WORKERS; w++)); do
-		"$1" "$w" &
-		pids+=($!)
-	done
-	for w in "${pids[@]}"; do
-		wait "$w" || rc=1
-	done
-	return "$rc"
 }
 
 # ld_mine W: the container numbers worker W owns.
@@ -192,7 +178,7 @@ ld_asan() {
 # ------------------------------------------------------------------ test 2
 
 t0=$SECONDS
-ld_parallel ld_create || pl_die "creating $N containers failed"
+pl_parallel "$WORKERS" ld_create || pl_die "creating $N containers failed"
 pl_log "$N containers created in $((SECONDS - t0)) s"
 ld_expected >"$PL_DIR/expected"
 want=$(wc -l <"$PL_DIR/expected")
@@ -204,7 +190,7 @@ rss_idle=$(pl_rss_kb "$PL_PORTLIGHT_PID")
 cpu0=$(pl_cpu_ms "$PL_PORTLIGHT_PID")
 
 t0=$(pl_now_ms)
-if ld_parallel ld_burst; then
+if pl_parallel "$WORKERS" ld_burst; then
 	burst_ms=$(($(pl_now_ms) - t0))
 	pl_pass "burst: $N containers started, $((N / 2)) stopped, $((N / 10)) started again in ${burst_ms} ms ($WORKERS workers)"
 else
@@ -236,7 +222,7 @@ rss=()
 t0=$SECONDS
 events0=$(ld_events)
 for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
-	ld_parallel ld_cycle || pl_fail "round $ROUND: a rename, start, stop, pause or unpause failed"
+	pl_parallel "$WORKERS" ld_cycle || pl_fail "round $ROUND: a rename, start, stop, pause or unpause failed"
 	rss+=("$(pl_rss_kb "$PL_PORTLIGHT_PID")")
 	pl_log "round $ROUND: RSS ${rss[-1]} kB"
 done

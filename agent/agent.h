@@ -8,6 +8,6 @@
 struct options;
 
 /* Runs until SIGTERM/SIGINT; returns the process exit status. */
-int	agent_run(const struct options *o);
+int agent_run(const struct options *o);
 
 #endif

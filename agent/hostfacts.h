@@ -8,7 +8,7 @@
 #include "announce.h"
 
 /* Returns 0 or -errno.  Fills *out; free with hostfacts_clear(). */
-int	hostfacts_read(struct host_facts *out);
-void	hostfacts_clear(struct host_facts *hf);
+int hostfacts_read(struct host_facts *out);
+void hostfacts_clear(struct host_facts *hf);
 
 #endif

@@ -8,6 +8,6 @@
 
 struct options;
 
-int	list_run(const struct options *o);
+int list_run(const struct options *o);
 
 #endif

@@ -46,28 +46,26 @@ struct engine_cbs {
 	 * A container as it is now (after inspect), in any state: the owner
 	 * decides whether it is announced.  The owner takes inst.
 	 */
-	void	(*container_cb)(struct engine *e, struct instance *inst,
-		    void *arg);
+	void (*container_cb)(
+	    struct engine *e, struct instance *inst, void *arg);
 	/*
 	 * The container stopped, paused or was removed.  (An unhealthy one
 	 * comes through container_cb: portlight.health=ignore may keep it.)
 	 */
-	void	(*gone_cb)(struct engine *e, const char *id, void *arg);
-	void	(*sync_cb)(struct engine *e, enum engine_sync phase,
-		    void *arg);
+	void (*gone_cb)(struct engine *e, const char *id, void *arg);
+	void (*sync_cb)(struct engine *e, enum engine_sync phase, void *arg);
 	/* Every state change, after it is logged; may be NULL. */
-	void	(*state_cb)(struct engine *e, enum engine_state state,
-		    void *arg);
+	void (*state_cb)(struct engine *e, enum engine_state state, void *arg);
 };
 
 /* The socket path is copied.  Nothing happens before engine_start(). */
 struct engine *engine_new(struct event_base *base, struct http *http,
-	    const char *socket_path, const struct engine_cbs *cbs, void *arg);
-int	engine_start(struct engine *e);
+    const char *socket_path, const struct engine_cbs *cbs, void *arg);
+int engine_start(struct engine *e);
 /* Drops the connection and reconnects at once: a full resync (SIGHUP). */
-void	engine_resync(struct engine *e);
+void engine_resync(struct engine *e);
 /* Safe from inside the engine's own callbacks (freed at the top). */
-void	engine_free(struct engine *e);
+void engine_free(struct engine *e);
 
 enum engine_state engine_get_state(const struct engine *e);
 const char *engine_state_name(enum engine_state state);

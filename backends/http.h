@@ -27,22 +27,22 @@ struct http_request;
  * body (NUL-terminated); for a stream they are NULL/0.  The request is
  * freed by http after the callback returns.
  */
-typedef void	(*http_done_cb)(struct http_request *req, int result, long status,
-	    const char *body, size_t len, void *arg);
+typedef void (*http_done_cb)(struct http_request *req, int result, long status,
+    const char *body, size_t len, void *arg);
 /* A slice of a stream's body.  Return 0 to go on, non-zero to abort it. */
-typedef int	(*http_data_cb)(struct http_request *req, const char *buf,
-	    size_t len, void *arg);
+typedef int (*http_data_cb)(
+    struct http_request *req, const char *buf, size_t len, void *arg);
 
 /*
  * The final response's status line and headers have all arrived (for a
  * stream: it is established).  Return 0 to go on, non-zero to abort.
  */
-typedef int	(*http_headers_cb)(struct http_request *req, long status,
-	    void *arg);
+typedef int (*http_headers_cb)(
+    struct http_request *req, long status, void *arg);
 
 struct http *http_new(struct event_base *base);
 /* Cancels every request still running (no callbacks) and frees. */
-void	http_free(struct http *http);
+void http_free(struct http *http);
 
 /*
  * GET path (e.g. "/v1.41/containers/json") over the unix socket at
@@ -50,19 +50,17 @@ void	http_free(struct http *http);
  * or NULL (-ENOMEM).  Never calls done_cb before returning.
  */
 struct http_request *http_get(struct http *http, const char *socket_path,
-	    const char *path, size_t body_cap, long timeout_ms,
-	    http_done_cb done_cb, void *arg);
+    const char *path, size_t body_cap, long timeout_ms, http_done_cb done_cb,
+    void *arg);
 /* GET path as a stream: data_cb per slice, done_cb at its end. */
 struct http_request *http_stream(struct http *http, const char *socket_path,
-	    const char *path, http_data_cb data_cb, http_done_cb done_cb,
-	    void *arg);
+    const char *path, http_data_cb data_cb, http_done_cb done_cb, void *arg);
 
 /*
  * Adds a headers callback to a request just made (before the event loop
  * runs again); http_request_header() works inside it.
  */
-void	http_request_set_headers_cb(struct http_request *req,
-	    http_headers_cb cb);
+void http_request_set_headers_cb(struct http_request *req, http_headers_cb cb);
 
 /*
  * A response header's value (name is case-insensitive), or NULL.  Valid
@@ -76,6 +74,6 @@ const char *http_request_error(struct http_request *req);
  * own callbacks and from other requests' callbacks.  Inside a done_cb,
  * cancelling the request being reported does nothing.
  */
-void	http_cancel(struct http_request *req);
+void http_cancel(struct http_request *req);
 
 #endif

@@ -139,63 +139,61 @@ struct announce_ctx {
 };
 
 /* announce.c: the context, opting in, names, types, TXT. */
-void	announce_nomem(struct announce_ctx *c);
-bool	announce_grow(struct announce_ctx *c, void *arrp, size_t n,
-	    size_t size);
-char	*announce_strdup(struct announce_ctx *c, const char *s);
+void announce_nomem(struct announce_ctx *c);
+bool announce_grow(struct announce_ctx *c, void *arrp, size_t n, size_t size);
+char *announce_strdup(struct announce_ctx *c, const char *s);
 const char *announce_label(const struct announce_ctx *c, const char *key);
 const char *announce_env(const struct announce_ctx *c, const char *key);
-bool	announce_prefix(const char *s, const char *prefix);
-int	announce_str_cmp(const void *a, const void *b);
-void	announce_skip(struct announce_ctx *c, const char *item,
-	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-void	announce_skip_label(struct announce_ctx *c, const char *key,
-	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-char	*announce_quote(struct announce_ctx *c, const char *s);
+bool announce_prefix(const char *s, const char *prefix);
+int announce_str_cmp(const void *a, const void *b);
+void announce_skip(struct announce_ctx *c, const char *item, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
+void announce_skip_label(struct announce_ctx *c, const char *key,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+char *announce_quote(struct announce_ctx *c, const char *s);
 const char *announce_proto_name(int proto);
-bool	announce_published(const struct instance *inst);
-bool	announce_traefik_rule(const struct instance_kv *kv);
-bool	announce_local_host(const char *host, size_t len);
-bool	announce_try_name(struct announce_ctx *c, char **dst,
-	    const char *item, const char *name);
-char	*announce_type_label(struct announce_ctx *c, const char *key);
-void	announce_txt_clear(struct announce_txt *t);
-void	announce_txt_labels(struct announce_ctx *c, struct announce_txt *t,
-	    const char *prefix);
-bool	announce_txt_copy(struct announce_ctx *c,
-	    const struct announce_txt *t, char ***out, size_t *n);
-bool	announce_subtypes(struct announce_ctx *c,
-	    struct announce_service *s, const char *raw, const char *item);
+bool announce_published(const struct instance *inst);
+bool announce_traefik_rule(const struct instance_kv *kv);
+bool announce_local_host(const char *host, size_t len);
+bool announce_try_name(
+    struct announce_ctx *c, char **dst, const char *item, const char *name);
+char *announce_type_label(struct announce_ctx *c, const char *key);
+void announce_txt_clear(struct announce_txt *t);
+void announce_txt_labels(
+    struct announce_ctx *c, struct announce_txt *t, const char *prefix);
+bool announce_txt_copy(struct announce_ctx *c, const struct announce_txt *t,
+    char ***out, size_t *n);
+bool announce_subtypes(struct announce_ctx *c, struct announce_service *s,
+    const char *raw, const char *item);
 
 /* announce_ports.c: ports on offer, selections, bindings, records. */
-void	announce_candidates(struct announce_ctx *c);
-bool	announce_claimed(const struct announce_sel *list, size_t n,
-	    uint16_t port, int proto);
-bool	announce_add_sel(struct announce_ctx *c, struct announce_sel **list,
-	    size_t *n, uint16_t port, int proto);
-bool	announce_loopback(int family, const void *bin);
-void	announce_reach_add(struct announce_ctx *c,
-	    struct announce_reach **list, size_t *n, int ifindex, int family,
-	    const char *text);
-void	announce_emit_cand(struct announce_ctx *c,
-	    const struct announce_what *w, const struct announce_cand *cand);
-void	announce_emit(struct announce_ctx *c, const struct announce_what *w);
-size_t	announce_port_list(struct announce_ctx *c, const char *key,
-	    const char *v, struct announce_sel **sels);
+void announce_candidates(struct announce_ctx *c);
+bool announce_claimed(
+    const struct announce_sel *list, size_t n, uint16_t port, int proto);
+bool announce_add_sel(struct announce_ctx *c, struct announce_sel **list,
+    size_t *n, uint16_t port, int proto);
+bool announce_loopback(int family, const void *bin);
+void announce_reach_add(struct announce_ctx *c, struct announce_reach **list,
+    size_t *n, int ifindex, int family, const char *text);
+void announce_emit_cand(struct announce_ctx *c, const struct announce_what *w,
+    const struct announce_cand *cand);
+void announce_emit(struct announce_ctx *c, const struct announce_what *w);
+size_t announce_port_list(struct announce_ctx *c, const char *key,
+    const char *v, struct announce_sel **sels);
 
 /* announce_services.c: the services of labels and PORTLIGHT_ANNOUNCE. */
-void	announce_env_specs(struct announce_ctx *c);
-size_t	announce_service_ids(struct announce_ctx *c, char ***ids);
-void	announce_id_claims(struct announce_ctx *c, char **ids, size_t nids);
-void	announce_id_service(struct announce_ctx *c, const char *id);
-void	announce_main_services(struct announce_ctx *c,
-	    struct announce_sel *sels, size_t nsels, bool listed);
-void	announce_env_services(struct announce_ctx *c);
+void announce_env_specs(struct announce_ctx *c);
+size_t announce_service_ids(struct announce_ctx *c, char ***ids);
+void announce_id_claims(struct announce_ctx *c, char **ids, size_t nids);
+void announce_id_service(struct announce_ctx *c, const char *id);
+void announce_main_services(struct announce_ctx *c, struct announce_sel *sels,
+    size_t nsels, bool listed);
+void announce_env_services(struct announce_ctx *c);
 
 /* announce_addrs.c: aliases, container-address mode, A/AAAA records. */
-void	announce_aliases(struct announce_ctx *c);
-void	announce_mode(struct announce_ctx *c);
-void	announce_addresses(struct announce_ctx *c);
+void announce_aliases(struct announce_ctx *c);
+void announce_mode(struct announce_ctx *c);
+void announce_addresses(struct announce_ctx *c);
 
 /* announce_labels.c: the grammar. */
 bool announce_labels_next(

@@ -22,6 +22,6 @@
  * relative path; -ENAMETOOLONG when it does not fit outlen.  On failure
  * out is "".
  */
-int	busaddr_socket_path(const char *address, char *out, size_t outlen);
+int busaddr_socket_path(const char *address, char *out, size_t outlen);
 
 #endif

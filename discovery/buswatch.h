@@ -22,6 +22,6 @@ struct buswatch;
  */
 struct buswatch *buswatch_new(struct event_base *base, const char *path,
     void (*cb)(void *arg), void *arg);
-void	buswatch_free(struct buswatch *w);
+void buswatch_free(struct buswatch *w);
 
 #endif

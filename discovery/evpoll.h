@@ -18,6 +18,6 @@ struct evpoll;
 struct evpoll *evpoll_new(struct event_base *base);
 const AvahiPoll *evpoll_get(struct evpoll *ep);
 /* Frees every watch and timeout still registered, then the adapter. */
-void	evpoll_free(struct evpoll *ep);
+void evpoll_free(struct evpoll *ep);
 
 #endif

@@ -24,15 +24,15 @@ struct publisher *publisher_new(struct event_base *base);
  * An announcement with no services and no addresses withdraws key.
  * Returns 0 or -ENOMEM; Avahi errors are logged and retried, not returned.
  */
-int	publisher_set(struct publisher *p, const char *key, const char *what,
-	    const struct announcement *a);
+int publisher_set(struct publisher *p, const char *key, const char *what,
+    const struct announcement *a);
 /* Withdraws key's records (goodbye packets); no-op for an unknown key. */
-void	publisher_remove(struct publisher *p, const char *key);
+void publisher_remove(struct publisher *p, const char *key);
 /* How many keys have records (published or waiting to be). */
-size_t	publisher_count(const struct publisher *p);
+size_t publisher_count(const struct publisher *p);
 /* True when connected to avahi-daemon and every group is established. */
-bool	publisher_settled(const struct publisher *p);
+bool publisher_settled(const struct publisher *p);
 /* Withdraws everything and disconnects. */
-void	publisher_free(struct publisher *p);
+void publisher_free(struct publisher *p);
 
 #endif

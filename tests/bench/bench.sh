@@ -55,14 +55,8 @@ say() {
 	printf '%s\n' "$*" | tee -a "$OUT"
 }
 
-api() {
-	local args=(-sf -o /dev/null -X "$1" --unix-socket "$PL_DOCKER_SOCK")
-	[ $# -lt 3 ] || args+=(-H 'Content-Type: application/json' -d "$3")
-	curl "${args[@]}" "http://d/v1.41$2"
-}
-
 create() {
-	api POST "/containers/create?name=$1" \
+	pl_api POST "/containers/create?name=$1" \
 		"{\"Image\":\"$PL_IMAGE\",\"Cmd\":[\"sh\",\"-c\",\"trap 'exit 0' TERM; sleep 100000 & wait\"],\"Labels\":{\"portlight.enable\":\"true\"},\"ExposedPorts\":{\"80/tcp\":{}},\"HostConfig\":{\"NetworkMode\":\"host\"}}"
 }
 
@@ -111,9 +105,9 @@ for ((i = 1; i <= SAMPLES; i++)); do
 	create "$n" || pl_die "cannot create $n"
 done
 for n in "${names[@]}"; do
-	api POST "/containers/$n/start"
+	pl_api POST "/containers/$n/start"
 	sleep 2.5 # probing (~1 s) and the watcher
-	api POST "/containers/$n/stop?t=2"
+	pl_api POST "/containers/$n/stop?t=2"
 	sleep 2.5 # the goodbye's 1 s TTL and the watcher
 done
 say ""
@@ -132,11 +126,11 @@ create_n() {
 }
 start_n() {
 	local i
-	for i in $(mine "$1"); do api POST "/containers/$(printf 'bn-%03d' "$i")/start"; done
+	for i in $(mine "$1"); do pl_api POST "/containers/$(printf 'bn-%03d' "$i")/start"; done
 }
 stop_n() {
 	local i
-	for i in $(mine "$1"); do api POST "/containers/$(printf 'bn-%03d' "$i")/stop?t=2"; done
+	for i in $(mine "$1"); do pl_api POST "/containers/$(printf 'bn-%03d' "$i")/stop?t=2"; done
 }
 pl_parallel "$WORKERS" create_n
 t0=$(pl_now_ms)
@@ -170,8 +164,8 @@ for ((i = 0; i < CTRS; i++)); do create "$(ctr "$i")"; done
 cycle_round() {
 	local i
 	for ((i = $1; i < CTRS; i += WORKERS)); do
-		api POST "/containers/$(ctr "$i")/start" &&
-			api POST "/containers/$(ctr "$i")/stop?t=2" || return 1
+		pl_api POST "/containers/$(ctr "$i")/start" &&
+			pl_api POST "/containers/$(ctr "$i")/stop?t=2" || return 1
 	done
 }
 rounds=$((CYCLES / CTRS))

@@ -176,6 +176,14 @@ pl_parallel() {
 	return "$rc"
 }
 
+# pl_api METHOD PATH [JSON]: one call of the sandbox dockerd's API
+# (v1.41), with JSON as the request body; fails on an HTTP error.
+pl_api() {
+	local args=(-sf -o /dev/null -X "$1" --unix-socket "$PL_DOCKER_SOCK")
+	[ $# -lt 3 ] || args+=(-H 'Content-Type: application/json' -d "$3")
+	curl "${args[@]}" "http://d/v1.41$2"
+}
+
 # pl_cpu_ms PID: the user + system CPU time PID has used so far, in ms.
 pl_cpu_ms() {
 	local stat
@@ -887,6 +895,27 @@ pl_portlight_status_is() {
 # pl_portlight_log_has REGEX: portlight's current log matches (grep -E).
 pl_portlight_log_has() {
 	grep -Eq -- "$1" "$PL_PORTLIGHT_LOG"
+}
+
+# pl_portlight_log_count REGEX: how many lines of portlight's current log
+# match (grep -E); 0 when none.
+pl_portlight_log_count() {
+	grep -Ec -- "$1" "$PL_PORTLIGHT_LOG" || true
+}
+
+# pl_portlight_log_count_is REGEX N, pl_portlight_log_count_above REGEX N:
+# exactly N, or more than N, lines match.
+pl_portlight_log_count_is() {
+	[ "$(pl_portlight_log_count "$1")" -eq "$2" ]
+}
+pl_portlight_log_count_above() {
+	[ "$(pl_portlight_log_count "$1")" -gt "$2" ]
+}
+
+# pl_sanitizer_report FILE...: true when a sanitizer (ASan, LeakSanitizer,
+# UBSan) reported anything in the logs named.
+pl_sanitizer_report() {
+	grep -q -e 'Sanitizer' -e 'runtime error' -- "$@"
 }
 
 # pl_portlight_run ARGS...: a one-shot portlight command (list, --help) in

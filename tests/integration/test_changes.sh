@@ -103,23 +103,9 @@ print(churn)
 EOF
 }
 
-log_count() {
-	grep -Ec -- "$1" "$PL_PORTLIGHT_LOG" || true
-}
-
-# shellcheck disable=SC2317 # called through pl_check
-log_count_is() {
-	[ "$(log_count "$1")" -eq "$2" ]
-}
-
-# shellcheck disable=SC2317
-log_count_above() {
-	[ "$(log_count "$1")" -gt "$2" ]
-}
-
 # inspects NAME: how many inspects of container NAME portlight logged.
 inspects() {
-	log_count "debug: [a-z]+: container [0-9a-f]{12} \\($1\\): "
+	pl_portlight_log_count "debug: [a-z]+: container [0-9a-f]{12} \\($1\\): "
 }
 
 # avahi_lines NAME...: how many resolved IPv4 lines avahi-daemon's own
@@ -159,7 +145,7 @@ done
 pl_check "$N docker runs in parallel with portlight's start ($failed failed)" \
 	test "$failed" -eq 0
 pl_check "portlight announced all $N (log)" \
-	pl_wait_for 60 log_count_is 'announced "burst-[0-9]+"' "$N"
+	pl_wait_for 60 pl_portlight_log_count_is 'announced "burst-[0-9]+"' "$N"
 sleep 1 # anything announced twice, or withdrawn, would show by now
 watch_stop
 pl_check "B saw $N burst names added" \
@@ -177,15 +163,15 @@ view=$(pl_avahi_browse "$T")
 for i in $(seq -w 1 "$N"); do
 	[ "$(grep -c "^=;$PL_VETH_A;IPv4;burst-$i;" <<<"$view")" -eq 1 ] &&
 		once=$((once + 1))
-	[ "$(log_count "announcing \"burst-$i\"")" -eq 1 ] || pl_log "burst-$i: announcing logged $(log_count "announcing \"burst-$i\"") times"
+	[ "$(pl_portlight_log_count "announcing \"burst-$i\"")" -eq 1 ] || pl_log "burst-$i: announcing logged $(pl_portlight_log_count "announcing \"burst-$i\"") times"
 done
 pl_check "avahi-browse lists each of the $N once ($once)" test "$once" -eq "$N"
 pl_check "each burst container announcing logged once" \
-	log_count_is 'announcing "burst-[0-9]+"' "$N"
+	pl_portlight_log_count_is 'announcing "burst-[0-9]+"' "$N"
 mapfile -t ids < <(pl_docker ps -q --filter name=burst-)
 pl_docker rm -f "${ids[@]}" >/dev/null
 pl_check "removed: every burst name withdrawn" \
-	pl_wait_for 20 log_count_is '\(burst-[0-9]+\): withdrawn' "$N"
+	pl_wait_for 20 pl_portlight_log_count_is '\(burst-[0-9]+\): withdrawn' "$N"
 
 # ------------------------------------------------------------ 10. rename
 
@@ -210,18 +196,18 @@ pl_docker_httpd netc --network plnet1 -p "$P1:80" -l portlight.name=Netc
 pl_check "Netc (on plnet1) announced" \
 	pl_mdns wait Netc "$T" --port "$P1" --timeout 15
 watch_start net
-seen=$(inspects netc) announcing=$(log_count 'announcing "Netc"')
+seen=$(inspects netc) announcing=$(pl_portlight_log_count 'announcing "Netc"')
 pl_docker network connect plnet2 netc
 pl_check "network connect: netc re-inspected" \
-	pl_wait_for 10 log_count_above "debug: [a-z]+: container [0-9a-f]{12} \\(netc\\): " "$seen"
+	pl_wait_for 10 pl_portlight_log_count_above "debug: [a-z]+: container [0-9a-f]{12} \\(netc\\): " "$seen"
 seen=$(inspects netc)
 pl_docker network disconnect plnet1 netc
 pl_check "network disconnect (plnet2 still carries the port): re-inspected" \
-	pl_wait_for 10 log_count_above "debug: [a-z]+: container [0-9a-f]{12} \\(netc\\): " "$seen"
+	pl_wait_for 10 pl_portlight_log_count_above "debug: [a-z]+: container [0-9a-f]{12} \\(netc\\): " "$seen"
 sleep 1.5
 watch_stop
 pl_check "connect/disconnect with the port still published: no new announcing" \
-	log_count_is 'announcing "Netc"' "$announcing"
+	pl_portlight_log_count_is 'announcing "Netc"' "$announcing"
 pl_check "connect/disconnect with the port still published: no churn from B" \
 	test "$(watch_churn Netc)" -eq 0
 pl_docker network disconnect plnet2 netc
@@ -241,17 +227,17 @@ pl_check "docker unpause: Netc announced" \
 	pl_mdns wait Netc "$T" --port "$P1" --timeout 15
 
 watch_start hup
-announcing=$(log_count 'announcing|withdrawing')
-streaming=$(log_count '-> STREAMING')
+announcing=$(pl_portlight_log_count 'announcing|withdrawing')
+streaming=$(pl_portlight_log_count '-> STREAMING')
 kill -HUP "$PL_PORTLIGHT_PID"
 pl_check "SIGHUP: a full resync is logged" \
 	pl_wait_for 10 pl_portlight_log_has 'SIGHUP: .*resync'
 pl_check "SIGHUP: both engines listed again" \
-	pl_wait_for 15 log_count_is '-> STREAMING' "$((streaming + 2))"
+	pl_wait_for 15 pl_portlight_log_count_is '-> STREAMING' "$((streaming + 2))"
 sleep 2
 watch_stop
 pl_check "SIGHUP: nothing announced or withdrawn anew (log)" \
-	log_count_is 'announcing|withdrawing' "$announcing"
+	pl_portlight_log_count_is 'announcing|withdrawing' "$announcing"
 pl_check "SIGHUP: no change seen from B" \
 	test "$(watch_churn)" -eq 0
 pl_check "SIGHUP: renamed and Netc still there" \
@@ -304,18 +290,18 @@ pl_check "Podman: healthy after a healthcheck run: PodHealthy announced" \
 	pl_mdns wait PodHealthy "$T" --port "$P9" --timeout 15
 sleep 1
 watch_start podman
-announcing=$(log_count 'announcing "PodHealthy"|PodHealthy.*withdraw')
-events=$(log_count 'podman: event container health_status')
+announcing=$(pl_portlight_log_count 'announcing "PodHealthy"|PodHealthy.*withdraw')
+events=$(pl_portlight_log_count 'podman: event container health_status')
 for _ in 1 2 3 4; do
 	pcheck
 	sleep 0.5
 done
 pl_check "Podman: 4 more healthy health_status events reached portlight" \
-	pl_wait_for 5 log_count_is 'podman: event container health_status' "$((events + 4))"
+	pl_wait_for 5 pl_portlight_log_count_is 'podman: event container health_status' "$((events + 4))"
 sleep 1.5
 watch_stop
 pl_check "Podman: repeated health events: no new announcing line" \
-	log_count_is 'announcing "PodHealthy"|PodHealthy.*withdraw' "$announcing"
+	pl_portlight_log_count_is 'announcing "PodHealthy"|PodHealthy.*withdraw' "$announcing"
 pl_check "Podman: repeated health events: no goodbye or re-add seen from B" \
 	test "$(watch_churn PodHealthy)" -eq 0
 plp_podman "$PLP_ROOTFUL_SOCK" exec phc /bin/busybox rm /ok

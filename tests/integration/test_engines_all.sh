@@ -301,7 +301,7 @@ pl_check "portlight as the user: root's Docker socket is refused, and the log sa
 pl_portlight_stop TERM 15 || pl_fail "the user's portlight did not exit on SIGTERM"
 pl_check "the user's portlight exits 0" pl_portlight_status_is 0
 pl_check_not "no sanitizer report in any portlight log" \
-	grep -l 'Sanitizer\|runtime error' "$PL_DIR"/portlight.*.log
+	pl_sanitizer_report "$PL_DIR"/portlight.*.log
 
 # --------------------------------------------------- the machine untouched
 

@@ -54,17 +54,11 @@ lm_create() {
 		"http://d/v1.41/containers/create?name=$1"
 }
 
-# lm_api METHOD PATH: one Docker API call; fails on an HTTP error.
-lm_api() {
-	curl -sf -o /dev/null -X "$1" --unix-socket "$PL_DOCKER_SOCK" \
-		"http://d/v1.41$2"
-}
-
 # lm_run NAME LABELS-JSON: a container on the host network exposing 80.
 lm_run() {
 	printf '{"Image":"%s","Cmd":%s,"Labels":%s,"ExposedPorts":{"80/tcp":{}},"HostConfig":{"NetworkMode":"host"}}\n' \
 		"$PL_IMAGE" "$CMD" "$2" >"$PL_DIR/$1.json"
-	lm_create "$1" "$PL_DIR/$1.json" && lm_api POST "/containers/$1/start"
+	lm_create "$1" "$PL_DIR/$1.json" && pl_api POST "/containers/$1/start"
 }
 
 # lm_names_b FILE: the names zeroconf sees of $T from B, sorted, one a line.
@@ -115,12 +109,8 @@ lm_logged_all() {
 	return "$rc"
 }
 
-lm_count() {
-	grep -Ec -- "$1" "$PL_PORTLIGHT_LOG" || true
-}
-
 lm_in_log_is() {
-	[ "$(lm_count "$1")" -eq "$2" ]
+	[ "$(pl_portlight_log_count "$1")" -eq "$2" ]
 }
 
 # lm_has FILE NAME / lm_lacks FILE NAME: NAME is (not) a line of FILE.
@@ -142,10 +132,6 @@ lm_list_ok() {
 		grep -q k0999 "$PL_DIR/list.out"
 }
 
-lm_no_sanitizer() {
-	! grep -q 'Sanitizer' "$PL_DIR"/portlight.*.log
-}
-
 # ------------------------------------------------------------------ test 9
 
 /usr/bin/python3 "$PL_LIB_DIR/corpus.py" "$PL_DIR/corpus" "$PL_IMAGE" \
@@ -158,7 +144,7 @@ done
 pl_portlight_start -H "unix://$PL_DOCKER_SOCK"
 t0=$SECONDS
 for n in "${corpus[@]}"; do
-	lm_api POST "/containers/$n/start" || pl_die "cannot start $n"
+	pl_api POST "/containers/$n/start" || pl_die "cannot start $n"
 done
 pl_log "${#corpus[@]} corpus containers started in $((SECONDS - t0)) s"
 
@@ -236,7 +222,7 @@ pl_check "logged: h-big's 100 KB name, TXT pair, type, alias and env, each cut s
 	'env PORTLIGHT_ANNOUNCE: spec "y+\.\.\."'
 pl_check "logged: each of h-many's left-out TXT pairs, k0999 included" \
 	lm_logged h-many 'label portlight.txt.k0999: the TXT record would exceed 1300 bytes'
-many_left=$(lm_count '\(h-many\): label portlight.txt.k[0-9]{4}: the TXT record would exceed')
+many_left=$(pl_portlight_log_count '\(h-many\): label portlight.txt.k[0-9]{4}: the TXT record would exceed')
 pl_check "logged: h-many: one line per left-out pair ($many_left), $keys + $many_left = 1000" \
 	test "$((keys + many_left))" -eq 1000
 pl_check "logged: h-ports' bad ports 99999, abc, 0, -1, 80/sctp, 65536" \
@@ -276,7 +262,7 @@ pl_check "C's Clash is still there on port 9999" \
 # A re-inspect with the same records (a rename of the container), then a
 # SIGHUP, then a real change: a new address in A gives the alias a new
 # address record, so the records are published in a new entry group.
-lm_api POST "/containers/clash/rename?name=clash2"
+pl_api POST "/containers/clash/rename?name=clash2"
 sleep 2
 kill -HUP "$PL_PORTLIGHT_PID"
 sleep 2
@@ -301,7 +287,7 @@ pl_check "avahi-browse in A: C's \"Clash\"" lm_has "$PL_DIR/seen7-a" Clash
 # Only test 8's containers from here: the others go (in parallel).
 pids=()
 for n in "${corpus[@]}" clash2; do
-	lm_api DELETE "/containers/$n?force=1" &
+	pl_api DELETE "/containers/$n?force=1" &
 	pids+=($!)
 done
 wait "${pids[@]}" || true
@@ -341,7 +327,7 @@ pl_check "avahi-daemon holds 4 entry groups, one client (the refused hold none)"
 
 # Room frees up: the refused one is announced.
 gone=${announced[0],,}
-lm_api POST "/containers/$gone/stop?t=2"
+pl_api POST "/containers/$gone/stop?t=2"
 pl_check "${announced[0]} stopped: the refused ${refused^^} is announced now" \
 	pl_mdns wait "${refused^^}" "$T" --port 80 --timeout 15
 pl_check "${announced[0]} is withdrawn" \
@@ -353,5 +339,6 @@ pl_check "portlight is still running" pl_portlight_alive
 pl_portlight_stop TERM 20 || true
 pl_check "SIGTERM: portlight exits 0 (status $PL_PORTLIGHT_STATUS)" \
 	pl_portlight_status_is 0
-pl_check "no sanitizer report (LeakSanitizer at exit included)" lm_no_sanitizer
+pl_check_not "no sanitizer report (LeakSanitizer at exit included)" \
+	pl_sanitizer_report "$PL_DIR"/portlight.*.log
 pl_finish

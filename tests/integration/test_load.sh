@@ -41,14 +41,6 @@ pl_sandbox
 
 # ------------------------------------------------------------------ helpers
 
-# ld_api METHOD PATH [JSON]: one Docker API call on our dockerd; fails on
-# an HTTP error.
-ld_api() {
-	local args=(-sf -o /dev/null -X "$1" --unix-socket "$PL_DOCKER_SOCK")
-	[ $# -lt 3 ] || args+=(-H 'Content-Type: application/json' -d "$3")
-	curl "${args[@]}" "http://d/v1.41$2"
-}
-
 # ld_name I: the container (and instance) name of container I.
 ld_name() {
 	printf 'ld-%03d\n' "$1"
@@ -62,7 +54,7 @@ ld_mine() {
 ld_create() {
 	local i
 	for i in $(ld_mine "$1"); do
-		ld_api POST "/containers/create?name=$(ld_name "$i")" \
+		pl_api POST "/containers/create?name=$(ld_name "$i")" \
 			"{\"Image\":\"$PL_IMAGE\",\"Cmd\":[\"sh\",\"-c\",\"trap 'exit 0' TERM; sleep 100000 & wait\"],\"Labels\":{\"portlight.enable\":\"true\"},\"ExposedPorts\":{\"80/tcp\":{}},\"HostConfig\":{\"NetworkMode\":\"host\"}}" ||
 			return 1
 	done
@@ -74,12 +66,12 @@ ld_create() {
 ld_burst() {
 	local i
 	for i in $(ld_mine "$1"); do
-		ld_api POST "/containers/$(ld_name "$i")/start" || return 1
+		pl_api POST "/containers/$(ld_name "$i")/start" || return 1
 		if [ $((i % 2)) -eq 0 ]; then
-			ld_api POST "/containers/$(ld_name "$i")/stop?t=2" || return 1
+			pl_api POST "/containers/$(ld_name "$i")/stop?t=2" || return 1
 		fi
 		if [ $((i % 10)) -eq 0 ]; then
-			ld_api POST "/containers/$(ld_name "$i")/start" || return 1
+			pl_api POST "/containers/$(ld_name "$i")/start" || return 1
 		fi
 	done
 }
@@ -100,19 +92,19 @@ ld_cycle() {
 		n=$(ld_name "$i")
 		if ld_running "$i"; then
 			if [ $((ROUND % 2)) -eq 1 ]; then
-				ld_api POST "/containers/$n/rename?name=$n-x" || return 1
+				pl_api POST "/containers/$n/rename?name=$n-x" || return 1
 			else
-				ld_api POST "/containers/$n-x/rename?name=$n" || return 1
+				pl_api POST "/containers/$n-x/rename?name=$n" || return 1
 			fi
 			[ "$k" -lt 1 ] || continue
 			k=$((k + 1))
 			[ $((ROUND % 2)) -eq 1 ] && n=$n-x
-			ld_api POST "/containers/$n/pause" &&
-				ld_api POST "/containers/$n/unpause" || return 1
+			pl_api POST "/containers/$n/pause" &&
+				pl_api POST "/containers/$n/unpause" || return 1
 		elif [ "$s" -lt 1 ]; then
 			s=$((s + 1))
-			ld_api POST "/containers/$n/start" &&
-				ld_api POST "/containers/$n/stop?t=2" || return 1
+			pl_api POST "/containers/$n/start" &&
+				pl_api POST "/containers/$n/stop?t=2" || return 1
 		fi
 	done
 }
@@ -246,7 +238,7 @@ pl_portlight_stop TERM 20 || true
 pl_check "SIGTERM: portlight exits 0 (status $PL_PORTLIGHT_STATUS)" \
 	pl_portlight_status_is 0
 pl_check_not "no sanitizer report (LeakSanitizer at exit included)" \
-	grep -q 'Sanitizer' "$PL_DIR"/portlight.*.log
+	pl_sanitizer_report "$PL_DIR"/portlight.*.log
 
 # dockerd stops its containers all at once on SIGTERM, and its data root
 # goes with the sandbox: faster than pl_cleanup's `docker rm -f` of each.

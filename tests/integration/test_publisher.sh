@@ -128,10 +128,6 @@ pub_names_are() {
 	return 0
 }
 
-pub_no_sanitizer() {
-	! grep -l 'Sanitizer' "$PL_DIR"/portlight-probe.*.log
-}
-
 # pub_avahi_c_start: avahi-daemon in C (pl_avahi_c_start) with a static
 # service "Clash" _http._tcp port 9999, and "Storm".."Storm #16".
 pub_avahi_c_start() {
@@ -305,8 +301,8 @@ pl_check "after D-Bus restart: Bus back on the network" \
 pub_probe_stop
 pl_check "probe exited 0" pub_status_is 0
 
-pl_check "no sanitizer report in the probe's logs" \
-	pub_no_sanitizer
+pl_check_not "no sanitizer report in the probe's logs" \
+	pl_sanitizer_report "$PL_DIR"/portlight-probe.*.log
 
 if [ "$PL_FAILS" -ne 0 ] && [ -s "$PL_DIR/avahi-c.log" ]; then
 	printf -- '----- avahi-c.log (netns C, last 40 lines) -----\n'

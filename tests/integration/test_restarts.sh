@@ -101,10 +101,6 @@ wait_back() {
 	done
 }
 
-log_count() {
-	grep -Ec -- "$1" "$PL_PORTLIGHT_LOG" || true
-}
-
 # ------------------------------------------------- 6. SIGKILL and restart
 
 pl_docker_httpd keep --restart=always -p "$P0:80" -l portlight.name=Keep
@@ -198,7 +194,7 @@ pl_portlight_start
 pl_check "avahi-daemon absent at start: portlight waits for it (log)" \
 	pl_wait_for 10 pl_portlight_log_has 'waiting for avahi-daemon|cannot connect'
 pl_check "avahi-daemon absent at start: the containers are tracked (log)" \
-	pl_wait_for 10 test "$(log_count 'announcing "(Keep|Late|During)"')" -eq 3
+	pl_wait_for 10 test "$(pl_portlight_log_count 'announcing "(Keep|Late|During)"')" -eq 3
 pl_check "portlight keeps running without avahi-daemon" pl_portlight_alive
 watch_back "Keep:$P0" "Late:$P1" "During:$P3"
 pl_avahi_start
@@ -218,16 +214,17 @@ cpu1=$(pl_cpu_ms "$PL_PORTLIGHT_PID")
 cpu_ms=$((cpu1 - cpu0))
 pl_check "D-Bus down 10 s: portlight used ${cpu_ms} ms of CPU (limit 200 ms)" \
 	test "$cpu_ms" -lt 200
-attempts=$(log_count 'avahi: cannot connect')
+attempts=$(pl_portlight_log_count 'avahi: cannot connect')
 pl_check "D-Bus down 10 s: $attempts connection attempts, backing off (<= 6)" \
 	test "$attempts" -le 6
 pl_check "portlight survives the D-Bus outage" pl_portlight_alive
-waiting0=$(log_count 'avahi: waiting for avahi-daemon to appear on D-Bus')
+waiting0=$(pl_portlight_log_count 'avahi: waiting for avahi-daemon to appear on D-Bus')
 pl_dbus_start
 # The bus socket's return is watched (inotify): portlight is back on the
 # bus at once, not at its next backoff step (8 s or more by now).
 pl_check "D-Bus back: portlight reconnects to the bus within 2 s" \
-	pl_wait_for 2 eval '[ "$(log_count "avahi: waiting for avahi-daemon to appear on D-Bus")" -gt "$waiting0" ]'
+	pl_wait_for 2 pl_portlight_log_count_above \
+	'avahi: waiting for avahi-daemon to appear on D-Bus' "$waiting0"
 # avahi-daemon leaves with its bus; a host's init restarts it.
 pl_avahi_stop
 watch_back "Keep:$P0" "Late:$P1" "During:$P3"

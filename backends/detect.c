@@ -25,6 +25,7 @@
 #include <json-c/json.h>
 
 #include "detect.h"
+#include "jsonget.h"
 #include "sha256.h"
 
 /* config.json and meta.json are tiny; anything bigger is not theirs. */
@@ -274,18 +275,6 @@ detect_json(const char *text)
 	return root;
 }
 
-static const char *
-detect_json_string(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (!json_object_is_type(o, json_type_object) ||
-	    !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 /*
  * The context's name from config.json.  Returns 0 with *name NULL when
  * there is none; a config that cannot be read or parsed is a note, as the
@@ -322,7 +311,7 @@ detect_current_context(
 	    !json_object_is_type(root, json_type_object)) {
 		error = detect_note(l,
 		    "%s: not a JSON object, ignoring its currentContext", path);
-	} else if ((s = detect_json_string(root, "currentContext")) != NULL &&
+	} else if ((s = jsonget_string(root, "currentContext")) != NULL &&
 	    *s != '\0' && (*name = strdup(s)) == NULL)
 		error = -ENOMEM;
 	json_object_put(root);
@@ -341,7 +330,7 @@ static int
 detect_context_path(const struct detect_input *in, const char *name,
     char **path, char *why, size_t whylen)
 {
-	struct json_object *root, *endpoints = NULL, *docker = NULL;
+	struct json_object *root, *docker;
 	char hex[SHA256_HEX_LEN + 1], *meta, *text = NULL;
 	const char *host;
 	int error;
@@ -367,11 +356,8 @@ detect_context_path(const struct detect_input *in, const char *name,
 		return error;
 	}
 	root = detect_json(text);
-	if (json_object_is_type(root, json_type_object))
-		json_object_object_get_ex(root, "Endpoints", &endpoints);
-	if (json_object_is_type(endpoints, json_type_object))
-		json_object_object_get_ex(endpoints, "docker", &docker);
-	if ((host = detect_json_string(docker, "Host")) == NULL) {
+	docker = jsonget_member(jsonget_member(root, "Endpoints"), "docker");
+	if ((host = jsonget_string(docker, "Host")) == NULL) {
 		error = detect_fail(
 		    why, whylen, "%s: no Endpoints.docker.Host string", meta);
 	} else

@@ -40,6 +40,7 @@
 #include "eventstream.h"
 #include "http.h"
 #include "instance.h"
+#include "jsonget.h"
 #include "log.h"
 
 /* Our side of the API version negotiation: 1.40 .. 1.43. */
@@ -528,17 +529,6 @@ engine_net_known(struct engine *e, const char *id)
 	return false;
 }
 
-static const char *
-engine_json_string(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 /* Parses /networks into e->nets.  Returns 0 or -EINVAL/-ENOMEM. */
 static int
 engine_nets_parse(struct engine *e, const char *body, size_t len)
@@ -564,9 +554,9 @@ engine_nets_parse(struct engine *e, const char *body, size_t len)
 		o = json_object_array_get_idx(root, i);
 		if (!json_object_is_type(o, json_type_object))
 			continue;
-		id = engine_json_string(o, "Id");
-		name = engine_json_string(o, "Name");
-		driver = engine_json_string(o, "Driver");
+		id = jsonget_string(o, "Id");
+		name = jsonget_string(o, "Name");
+		driver = jsonget_string(o, "Driver");
 		if (name == NULL)
 			continue;
 		nets[k].id = id != NULL ? strdup(id) : NULL;
@@ -635,8 +625,7 @@ engine_podname_done(struct http_request *req, int result, long status,
 	if ((inst = engine_take_held(e, c)) == NULL)
 		goto out;
 	root = result == 0 && status == 200 ? json_tokener_parse(body) : NULL;
-	if (root != NULL && (name = engine_json_string(root, "Name")) != NULL &&
-	    *name != '\0') {
+	if ((name = jsonget_string(root, "Name")) != NULL && *name != '\0') {
 		engine_pod_remember(e, inst->pod, name);
 		instance_set_pod_name(inst, name);
 	} else
@@ -689,9 +678,8 @@ engine_podinfo_done(struct http_request *req, int result, long status,
 	struct engine_ctr *c = arg;
 	struct engine *e = c->e;
 	struct instance *inst;
-	struct json_object *root, *v;
+	struct json_object *root;
 	const char *pod;
-	bool infra = false;
 	unsigned gen;
 
 	engine_hold(e);
@@ -707,13 +695,10 @@ engine_podinfo_done(struct http_request *req, int result, long status,
 	}
 	if (result == 0 && status == 200) {
 		root = json_tokener_parse(body);
-		pod = root != NULL ? engine_json_string(root, "Pod") : NULL;
-		if (root != NULL &&
-		    json_object_object_get_ex(root, "IsInfra", &v) &&
-		    json_object_is_type(v, json_type_boolean))
-			infra = json_object_get_boolean(v);
+		pod = jsonget_string(root, "Pod");
 		if (pod != NULL && *pod != '\0')
-			instance_set_pod(inst, pod, infra);
+			instance_set_pod(
+			    inst, pod, jsonget_bool(root, "IsInfra"));
 		json_object_put(root);
 		if (engine_pod_lookup(e, c, inst))
 			goto out;
@@ -1089,12 +1074,12 @@ engine_list_done(struct http_request *req, int result, long status,
 		o = json_object_array_get_idx(root, i);
 		if (!json_object_is_type(o, json_type_object))
 			continue;
-		id = engine_json_string(o, "Id");
+		id = jsonget_string(o, "Id");
 		if (!engine_valid_id(id))
 			continue;
 		name = NULL;
-		if (json_object_object_get_ex(o, "Names", &names) &&
-		    json_object_is_type(names, json_type_array) &&
+		names = jsonget_member(o, "Names");
+		if (json_object_is_type(names, json_type_array) &&
 		    json_object_array_length(names) > 0) {
 			n0 = json_object_array_get_idx(names, 0);
 			if (json_object_is_type(n0, json_type_string)) {
@@ -1237,13 +1222,13 @@ engine_info_done(struct http_request *req, int result, long status,
 		goto out;
 	}
 	root = json_tokener_parse(body);
-	id = root != NULL ? engine_json_string(root, "ID") : NULL;
+	id = jsonget_string(root, "ID");
 	/*
 	 * Podman 4.3 makes up a new ID on every /info; its storage root is
 	 * what stays the same for one engine (and differs per rootless user).
 	 */
-	if (e->kind == ENGINE_KIND_PODMAN && root != NULL &&
-	    (graph = engine_json_string(root, "DockerRootDir")) != NULL &&
+	if (e->kind == ENGINE_KIND_PODMAN &&
+	    (graph = jsonget_string(root, "DockerRootDir")) != NULL &&
 	    *graph != '\0') {
 		free(e->id);
 		e->id = NULL;

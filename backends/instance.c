@@ -146,7 +146,7 @@ instance_has_port(
 static int
 instance_parse_ports(struct instance *inst, struct json_object *ports)
 {
-	struct json_object *b, *binding;
+	struct json_object *binding;
 	enum instance_proto proto;
 	const char *hp, *hip;
 	uint16_t cport, hport;
@@ -171,14 +171,8 @@ instance_parse_ports(struct instance *inst, struct json_object *ports)
 		n = json_object_array_length(val);
 		for (i = 0; i < n; i++) {
 			binding = json_object_array_get_idx(val, i);
-			if (binding == NULL ||
-			    !json_object_is_type(binding, json_type_object))
+			if ((hp = jsonget_string(binding, "HostPort")) == NULL)
 				continue;
-			b = jsonget_member(binding, "HostPort");
-			if (b == NULL ||
-			    !json_object_is_type(b, json_type_string))
-				continue;
-			hp = json_object_get_string(b);
 			if (instance_parse_port(hp, strlen(hp), &hport) != 0)
 				continue;
 			/* NULL is for unpublished ports: no HostIp is "all". */

@@ -501,6 +501,18 @@ pub_ifindex(int ifindex)
 							 : ifindex;
 }
 
+/*
+ * AF_INET or AF_INET6 to its Avahi protocol; anything else is both
+ * (avahi_af_to_proto() would abort on it).
+ */
+static AvahiProtocol
+pub_proto(int family)
+{
+	return family == AF_INET ? AVAHI_PROTO_INET
+	    : family == AF_INET6 ? AVAHI_PROTO_INET6
+				 : AVAHI_PROTO_UNSPEC;
+}
+
 /* Replaces s's name in use by Avahi's next alternative ("Shop #2"). */
 static int
 pub_service_rename(struct pub_key *k, struct pub_service *s, const char *where)
@@ -535,9 +547,7 @@ pub_add_service(
 	 * announced over that protocol only: a client browsing over IPv6
 	 * would be given the host's IPv6 addresses, where nothing listens.
 	 */
-	proto = s->family == AF_INET ? AVAHI_PROTO_INET
-	    : s->family == AF_INET6  ? AVAHI_PROTO_INET6
-				     : AVAHI_PROTO_UNSPEC;
+	proto = pub_proto(s->family);
 
 	/* avahi_string_list_add prepends: add backwards to keep the order. */
 	for (i = s->ntxt; i > 0; i--) {
@@ -578,7 +588,6 @@ pub_add_addr(
     struct pub_key *k, const struct pub_addr *d, char *item, size_t itemlen)
 {
 	AvahiAddress aa;
-	AvahiProtocol proto;
 	char name[256];
 
 	/* An alias given as a single label lives under .local. */
@@ -587,10 +596,7 @@ pub_add_addr(
 	else
 		snprintf(name, sizeof(name), "%s", d->name);
 	snprintf(item, itemlen, "address record %s -> %s", name, d->addr);
-	proto = d->family == AF_INET ? AVAHI_PROTO_INET
-	    : d->family == AF_INET6  ? AVAHI_PROTO_INET6
-				     : AVAHI_PROTO_UNSPEC;
-	if (avahi_address_parse(d->addr, proto, &aa) == NULL)
+	if (avahi_address_parse(d->addr, pub_proto(d->family), &aa) == NULL)
 		return AVAHI_ERR_INVALID_ADDRESS;
 	return avahi_entry_group_add_address(k->group, pub_ifindex(d->ifindex),
 	    AVAHI_PROTO_UNSPEC, AVAHI_PUBLISH_NO_REVERSE, name, &aa);

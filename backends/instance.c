@@ -519,8 +519,6 @@ static int
 instance_no_nul(const char *json, size_t len, char **copy)
 {
 	size_t i;
-	bool found = false;
-	char *c;
 
 	*copy = NULL;
 	/* Outside strings a backslash is not JSON: parsing fails anyway. */
@@ -529,24 +527,16 @@ instance_no_nul(const char *json, size_t len, char **copy)
 			continue;
 		if (json[i + 1] == 'u' &&
 		    memcmp(json + i + 2, "0000", 4) == 0) {
-			found = true;
-			break;
+			/* Copied at the first one only: most have none. */
+			if (*copy == NULL) {
+				if ((*copy = malloc(len)) == NULL)
+					return -ENOMEM;
+				memcpy(*copy, json, len);
+			}
+			memcpy(*copy + i + 2, "fffd", 4);
 		}
 		i++; /* the escaped character: "\\" is not a new escape */
 	}
-	if (!found)
-		return 0;
-	if ((c = malloc(len)) == NULL)
-		return -ENOMEM;
-	memcpy(c, json, len);
-	for (; i + 5 < len; i++) {
-		if (c[i] != '\\')
-			continue;
-		if (c[i + 1] == 'u' && memcmp(c + i + 2, "0000", 4) == 0)
-			memcpy(c + i + 2, "fffd", 4);
-		i++;
-	}
-	*copy = c;
 	return 0;
 }
 

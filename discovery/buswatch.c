@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -32,7 +33,7 @@ buswatch_read_cb(evutil_socket_t fd, short what, void *arg)
 	const struct inotify_event *ev;
 	ssize_t n;
 	char *p;
-	int hits = 0;
+	bool hit = false;
 
 	for (;;) {
 		n = read(fd, buf, sizeof buf);
@@ -41,10 +42,10 @@ buswatch_read_cb(evutil_socket_t fd, short what, void *arg)
 		for (p = buf; p < buf + n; p += sizeof *ev + ev->len) {
 			ev = (const struct inotify_event *)p;
 			if (ev->len > 0 && strcmp(ev->name, w->name) == 0)
-				hits++;
+				hit = true;
 		}
 	}
-	if (hits > 0)
+	if (hit)
 		w->cb(w->arg);
 }
 

@@ -42,7 +42,7 @@ announce_alias_add(
 			label[i] = (char)(label[i] - 'A' + 'a');
 	if (len > 0 && label[len - 1] == '.')
 		label[--len] = '\0';
-	if (len > 6 && strcmp(label + len - 6, ".local") == 0)
+	if (announce_local_host(label, len))
 		label[len -= 6] = '\0';
 	if ((why = announce_validate_alias(label)) == NULL &&
 	    c->host->hostname != NULL &&

@@ -296,7 +296,7 @@ announce_addresses(struct announce_ctx *c)
 	unsigned char bin[16];
 	size_t i, j, n = 0;
 	bool any = c->nsvcs == 0;
-	char *label;
+	char *label = NULL;
 
 	if (c->a->naliases == 0 && !c->cmode)
 		return;
@@ -331,17 +331,16 @@ announce_addresses(struct announce_ctx *c)
 	if (n == 0 && c->error == 0)
 		announce_skip(c, "aliases",
 		    "no address reachable from the LAN to publish");
+	/* The target without its ".local": announce_add_address adds it. */
+	if (n > 0 && c->cmode &&
+	    (label = announce_strdup(c, c->target)) != NULL)
+		label[strlen(label) - 6] = '\0';
 	for (i = 0; i < n && c->error == 0; i++) {
-		if (c->cmode) {
-			label = announce_strdup(c, c->target);
-			if (label == NULL)
-				break;
-			label[strlen(label) - 6] = '\0';
+		if (label != NULL)
 			announce_add_address(c, label, &list[i]);
-			free(label);
-		}
 		for (j = 0; j < c->a->naliases; j++)
 			announce_add_address(c, c->a->aliases[j], &list[i]);
 	}
+	free(label);
 	free(list);
 }

@@ -27,8 +27,8 @@ struct host_iface {
 	char name[16]; /* "eth0" */
 	int index;
 	bool loopback;
-	bool
-	    bridge; /* a container bridge: docker0, br-*, cni-podman*, podman*, veth* */
+	/* A container bridge: docker0, br-*, cni-podman*, podman*, veth*. */
+	bool bridge;
 	struct host_addr *addrs;
 	size_t naddrs;
 };
@@ -49,8 +49,8 @@ struct announce_service {
 	char **subtypes; /* "_printer._sub._http._tcp" */
 	size_t nsubtypes;
 	int ifindex; /* ANNOUNCE_IF_ANY or one interface */
-	char *
-	    host; /* NULL: this host; else "name.local" (container-address mode) */
+	/* NULL: this host; else "name.local" (container-address mode). */
+	char *host;
 	/*
 	 * 0: reachable over IPv4 and IPv6.  AF_INET or AF_INET6: the port
 	 * is bound for that family only (a lone 0.0.0.0 or :: binding, or

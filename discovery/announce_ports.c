@@ -333,7 +333,10 @@ announce_emit_cand(struct announce_ctx *c, const struct announce_what *w,
 		    hp[i].fam == (FAM_V4 | FAM_V6) ? 0 : hp[i].fam);
 }
 
-/* Announces what w selects: one port, or (sel.port 0) that is done by the caller. */
+/*
+ * Announces what w selects: one port, or (sel.port 0) that is done by
+ * the caller.
+ */
 void
 announce_emit(struct announce_ctx *c, const struct announce_what *w)
 {

@@ -88,7 +88,7 @@ struct pub_service {
 	char **subtypes;
 	size_t nsubtypes;
 	int ifindex;
-	int family; /* 0, or AF_INET/AF_INET6: the port is bound for that only */
+	int family; /* 0, or AF_INET/AF_INET6: bound for that family only */
 	char *host;
 	char *alt; /* the name in use after a collision, or NULL */
 };

@@ -87,38 +87,10 @@ pod_service_cmp(const void *pa, const void *pb)
 	    x->subtypes, x->nsubtypes, y->subtypes, y->nsubtypes);
 }
 
-/* Would x and y be one DNS-SD service (announce's rule)? */
-static bool
-pod_same_name(
-    const struct announce_service *x, const struct announce_service *y)
-{
-	if (strcasecmp(x->name, y->name) != 0 ||
-	    strcasecmp(x->type, y->type) != 0 ||
-	    pod_strcmp(x->host, y->host) != 0)
-		return false;
-	return x->ifindex == y->ifindex || x->ifindex == ANNOUNCE_IF_ANY ||
-	    y->ifindex == ANNOUNCE_IF_ANY;
-}
-
 static int
 pod_alias_cmp(const void *pa, const void *pb)
 {
 	return strcmp(*(char *const *)pa, *(char *const *)pb);
-}
-
-static int
-pod_address_cmp(const void *pa, const void *pb)
-{
-	const struct announce_address *x = pa, *y = pb;
-	int c;
-
-	if ((c = strcmp(x->name, y->name)) != 0)
-		return c;
-	if (x->family != y->family)
-		return x->family < y->family ? -1 : 1;
-	if ((c = strcmp(x->addr, y->addr)) != 0)
-		return c;
-	return (x->ifindex > y->ifindex) - (x->ifindex < y->ifindex);
 }
 
 /* Is s already among the first n kept services (by record or by name)? */
@@ -129,7 +101,7 @@ pod_kept(const struct announcement *m, const struct announce_service *s,
 	size_t i;
 
 	for (i = 0; i < m->nservices; i++) {
-		if (by_name ? pod_same_name(&m->services[i], s)
+		if (by_name ? announcement_same_name(&m->services[i], s)
 			    : pod_service_cmp(&m->services[i], s) == 0)
 			return &m->services[i];
 	}
@@ -238,9 +210,10 @@ pod_unique_addresses(struct announcement *m)
 	size_t i, k = 0;
 
 	if (m->naddresses > 1)
-		qsort(ad, m->naddresses, sizeof *ad, pod_address_cmp);
+		qsort(ad, m->naddresses, sizeof *ad, announcement_address_cmp);
 	for (i = 0; i < m->naddresses; i++) {
-		if (k > 0 && pod_address_cmp(&ad[k - 1], &ad[i]) == 0) {
+		if (k > 0 &&
+		    announcement_address_cmp(&ad[k - 1], &ad[i]) == 0) {
 			free(ad[i].name);
 			free(ad[i].addr);
 		} else

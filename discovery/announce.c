@@ -691,36 +691,6 @@ announce_svc_cmp(const void *a, const void *b)
 	return (strcmp(x->s.name, y->s.name));
 }
 
-static int
-announce_address_cmp(const void *a, const void *b)
-{
-	const struct announce_address *x = a, *y = b;
-	int r;
-
-	if ((r = strcmp(x->name, y->name)) != 0)
-		return (r);
-	if (x->family != y->family)
-		return (x->family - y->family);
-	if ((r = strcmp(x->addr, y->addr)) != 0)
-		return (r);
-	return (x->ifindex < y->ifindex ? -1 : x->ifindex > y->ifindex);
-}
-
-/* Two services that Avahi would see as one name (a local collision). */
-static bool
-announce_same_name(
-    const struct announce_service *x, const struct announce_service *y)
-{
-	if (strcasecmp(x->name, y->name) != 0 ||
-	    strcasecmp(x->type, y->type) != 0)
-		return (false);
-	if ((x->host == NULL) != (y->host == NULL) ||
-	    (x->host != NULL && strcmp(x->host, y->host) != 0))
-		return (false);
-	return (x->ifindex == y->ifindex || x->ifindex == ANNOUNCE_IF_ANY ||
-	    y->ifindex == ANNOUNCE_IF_ANY);
-}
-
 /*
  * Sorts the services and gives a later one that would collide with an
  * earlier one (one name and type on two host ports) "NAME (PORT)".
@@ -739,7 +709,7 @@ announce_finish_services(struct announce_ctx *c)
 		s = &c->svcs[i].s;
 		for (j = 0; j < i; j++)
 			if (c->svcs[j].s.name != NULL &&
-			    announce_same_name(&c->svcs[j].s, s))
+			    announcement_same_name(&c->svcs[j].s, s))
 				break;
 		if (j == i)
 			continue;
@@ -752,7 +722,7 @@ announce_finish_services(struct announce_ctx *c)
 		s->name = renamed;
 		for (k = 0; !clash && k < i; k++)
 			clash = c->svcs[k].s.name != NULL &&
-			    announce_same_name(&c->svcs[k].s, s);
+			    announcement_same_name(&c->svcs[k].s, s);
 		if (clash) {
 			char item[32];
 
@@ -777,7 +747,7 @@ announce_finish_services(struct announce_ctx *c)
 	}
 	if (c->a->naddresses > 1)
 		qsort(c->a->addresses, c->a->naddresses,
-		    sizeof *c->a->addresses, announce_address_cmp);
+		    sizeof *c->a->addresses, announcement_address_cmp);
 }
 
 static void

@@ -97,6 +97,14 @@ int announce_instance(const struct instance *inst,
 void announcement_free(struct announcement *a);
 /* Frees the strings of one service and zeroes it (it stays usable). */
 void announcement_service_clear(struct announce_service *s);
+/* Orders address records by name, family, address, interface (qsort). */
+int announcement_address_cmp(const void *a, const void *b);
+/*
+ * True when Avahi would see x and y as one service name (a collision):
+ * the same name and type (ignoring case) and host, on one interface.
+ */
+bool announcement_same_name(
+    const struct announce_service *x, const struct announce_service *y);
 /* True when a and b publish the same records (skips are not compared). */
 bool announcement_equal(
     const struct announcement *a, const struct announcement *b);

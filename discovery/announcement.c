@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "announce.h"
 #include "announce_int.h"
@@ -209,4 +210,33 @@ announcement_copy(const struct announcement *a)
 fail:
 	announcement_free(b);
 	return (NULL);
+}
+
+int
+announcement_address_cmp(const void *a, const void *b)
+{
+	const struct announce_address *x = a, *y = b;
+	int r;
+
+	if ((r = strcmp(x->name, y->name)) != 0)
+		return (r);
+	if (x->family != y->family)
+		return (x->family - y->family);
+	if ((r = strcmp(x->addr, y->addr)) != 0)
+		return (r);
+	return (x->ifindex < y->ifindex ? -1 : x->ifindex > y->ifindex);
+}
+
+bool
+announcement_same_name(
+    const struct announce_service *x, const struct announce_service *y)
+{
+	if (strcasecmp(x->name, y->name) != 0 ||
+	    strcasecmp(x->type, y->type) != 0)
+		return (false);
+	if ((x->host == NULL) != (y->host == NULL) ||
+	    (x->host != NULL && strcmp(x->host, y->host) != 0))
+		return (false);
+	return (x->ifindex == y->ifindex || x->ifindex == ANNOUNCE_IF_ANY ||
+	    y->ifindex == ANNOUNCE_IF_ANY);
 }

@@ -264,12 +264,14 @@ plp_pids_in_dir() {
 	local p comm
 	for p in /proc/[0-9]*; do
 		# A builtin read: a fork per process took 45 s on a busy machine.
-		read -r comm <"$p/comm" 2>/dev/null || continue
+		# The process may be gone by now: the group silences the failed
+		# redirection, which a trailing 2>/dev/null would come too late for.
+		{ read -r comm <"$p/comm"; } 2>/dev/null || continue
 		case $comm in
 		conmon | podman) ;;
 		*) continue ;;
 		esac
-		if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -F -- "$PLP_DIR/" >/dev/null; then
+		if tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -F -- "$PLP_DIR/" >/dev/null; then
 			echo "${p#/proc/}"
 		fi
 	done

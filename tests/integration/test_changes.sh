@@ -51,15 +51,46 @@ wait "$podman_pid" || pl_die "the rootful Podman service did not start"
 
 # ------------------------------------------------------------------ helpers
 
-# watch_start LABEL: a python3-zeroconf observer of $T in B, one JSON line
-# per change, in $PL_DIR/watch-LABEL.jsonl; watch_stop ends it (by its
-# pid: ip netns exec and python exec).
+# watch_start LABEL [NAME...]: a python3-zeroconf observer of $T in B, one
+# JSON line per change, in $PL_DIR/watch-LABEL.jsonl; watch_stop ends it
+# (by its pid: ip netns exec and python exec).  With NAMEs (instances
+# already announced), it returns once B has each of them and nothing has
+# come in for 1.5 s: a name's SRV, TXT and address records may follow its
+# PTR ("updated") for a while on a busy machine, and that is not churn.
+# WATCH_SETTLED is how many lines the file had then.
 watch_start() {
-	WATCH_FILE=$PL_DIR/watch-$1.jsonl
+	local label=$1 size last_size=-1 quiet=0
+	shift
+	WATCH_FILE=$PL_DIR/watch-$label.jsonl
 	ip netns exec "$PL_NS_B" /usr/bin/python3 "$PL_MDNS_TOOL" watch "$T" \
-		--timeout 120 >"$WATCH_FILE" 2>"$PL_DIR/watch-$1.err" &
+		--timeout 120 >"$WATCH_FILE" 2>"$PL_DIR/watch-$label.err" &
 	WATCH_PID=$!
 	sleep 1 # listening before anything happens
+	for _ in $(seq 150); do
+		[ $# -gt 0 ] || break
+		size=$(stat -c %s "$WATCH_FILE")
+		if [ "$size" = "$last_size" ]; then
+			quiet=$((quiet + 1))
+		else
+			quiet=0 last_size=$size
+		fi
+		[ "$quiet" -ge 15 ] && watch_has_all "$@" && break
+		sleep 0.1
+	done
+	WATCH_SETTLED=$(wc -l <"$WATCH_FILE")
+}
+
+# watch_has_all NAME...: the watch saw each NAME added.
+watch_has_all() {
+	/usr/bin/python3 - "$WATCH_FILE" "$@" <<'EOF'
+import json, sys
+seen = set()
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e["event"] == "added":
+        seen.add(e["name"])
+sys.exit(0 if set(sys.argv[2:]) <= seen else 1)
+EOF
 }
 
 watch_stop() {
@@ -80,23 +111,15 @@ print(n)
 EOF
 }
 
-# watch_churn [NAME-REGEX]: changes the last watch saw beyond the first
-# "added" of each name (the names already there when it started):
-# removals, second additions, and updates once it had settled (in its
-# first second a name's records may come in after its PTR: "updated").
+# watch_churn [NAME-REGEX]: changes to matching names the last watch saw
+# after it settled (see watch_start): every one of them is churn.
 watch_churn() {
-	/usr/bin/python3 - "$WATCH_FILE" "${1:-.*}" <<'EOF'
+	/usr/bin/python3 - "$WATCH_FILE" "${1:-.*}" "$WATCH_SETTLED" <<'EOF'
 import json, re, sys
-added, churn = set(), 0
-for line in open(sys.argv[1]):
+churn = 0
+for i, line in enumerate(open(sys.argv[1])):
     e = json.loads(line)
-    if not re.fullmatch(sys.argv[2], e["name"]):
-        continue
-    if e["event"] == "added" and e["name"] not in added:
-        added.add(e["name"])
-    elif e["event"] == "updated" and e["t"] < 1.0:
-        pass
-    else:
+    if i >= int(sys.argv[3]) and re.fullmatch(sys.argv[2], e["name"]):
         sys.stderr.write("churn seen from B: %s" % line)
         churn += 1
 print(churn)
@@ -195,7 +218,7 @@ pl_docker network create --subnet "$n2.0/24" plnet2 >/dev/null
 pl_docker_httpd netc --network plnet1 -p "$P1:80" -l portlight.name=Netc
 pl_check "Netc (on plnet1) announced" \
 	pl_mdns wait Netc "$T" --port "$P1" --timeout 15
-watch_start net
+watch_start net Netc
 seen=$(inspects netc) announcing=$(pl_portlight_log_count 'announcing "Netc"')
 pl_docker network connect plnet2 netc
 pl_check "network connect: netc re-inspected" \
@@ -226,7 +249,7 @@ pl_docker unpause netc
 pl_check "docker unpause: Netc announced" \
 	pl_mdns wait Netc "$T" --port "$P1" --timeout 15
 
-watch_start hup
+watch_start hup renamed Netc
 announcing=$(pl_portlight_log_count 'announcing|withdrawing')
 streaming=$(pl_portlight_log_count '-> STREAMING')
 kill -HUP "$PL_PORTLIGHT_PID"
@@ -289,7 +312,7 @@ pcheck
 pl_check "Podman: healthy after a healthcheck run: PodHealthy announced" \
 	pl_mdns wait PodHealthy "$T" --port "$P9" --timeout 15
 sleep 1
-watch_start podman
+watch_start podman PodHealthy
 announcing=$(pl_portlight_log_count 'announcing "PodHealthy"|PodHealthy.*withdraw')
 events=$(pl_portlight_log_count 'podman: event container health_status')
 for _ in 1 2 3 4; do

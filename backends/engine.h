@@ -3,7 +3,7 @@
  * Engine API over a unix socket (dockerd, or Podman's compat service).
  *
  * States, changed in one place that logs every "A -> B":
- *   DISCONNECTED -> CONNECTING (/_ping, /version, /info)
+ *   DISCONNECTED -> CONNECTING (/_ping, /info)
  *                -> LISTING (/events subscribed first, then list + inspect)
  *                -> STREAMING -> (stream lost) BACKOFF -> CONNECTING ...
  *

@@ -1,11 +1,11 @@
 /*
  * announce_int: what the files of the announce module share and nobody
  * else needs: the context of one computation and the functions of
- * announce.c, announce_ports.c, announce_services.c and announce_addrs.c
- * that work on it, the label/env grammar (announce_labels.c), the
- * validation rules (announce_validate.c) and the table of well-known
- * ports (wellknown.c).  All of it is pure: no I/O, no logging, no
- * globals that change.
+ * announce.c, announce_ports.c, announce_services.c, announce_txt.c and
+ * announce_addrs.c that work on it, the label/env grammar
+ * (announce_labels.c), the validation rules (announce_validate.c) and the
+ * table of well-known ports (wellknown.c).  All of it is pure: no I/O, no
+ * logging, no globals that change.
  */
 #ifndef ANNOUNCE_INT_H
 #define ANNOUNCE_INT_H
@@ -158,9 +158,12 @@ bool announce_local_host(const char *host, size_t len);
 bool announce_try_name(
     struct announce_ctx *c, char **dst, const char *item, const char *name);
 char *announce_type_label(struct announce_ctx *c, const char *key);
+
+/* announce_txt.c: TXT records and subtypes. */
 void announce_txt_clear(struct announce_txt *t);
 void announce_txt_labels(
     struct announce_ctx *c, struct announce_txt *t, const char *prefix);
+void announce_main_txt(struct announce_ctx *c);
 bool announce_txt_copy(struct announce_ctx *c, const struct announce_txt *t,
     char ***out, size_t *n);
 bool announce_subtypes(struct announce_ctx *c, struct announce_service *s,

@@ -5,10 +5,10 @@
  * avahi-daemon or D-Bus restarting, host name conflicts, service name
  * conflicts, daemon limits.
  *
- * The table of keys, with private copies of their records, is the truth;
- * the Avahi client and the groups are a cache of it that may be thrown
- * away at any time (a new client republishes the whole table once it is
- * RUNNING).  Avahi callbacks only record what happened and schedule work;
+ * The table of keys, with private copies of their records (pubrecords.c),
+ * is the truth; the Avahi client and the groups are a cache of it that
+ * may be thrown away at any time (a new client republishes the whole table
+ * once it is RUNNING).  Avahi callbacks only record what happened and schedule work;
  * groups are built and the client replaced in pub_work, a zero-delay event
  * run from the top of the loop, never inside Avahi's own callbacks.
  *
@@ -48,6 +48,7 @@
 #include "evpoll.h"
 #include "log.h"
 #include "publisher.h"
+#include "pubrecords.h"
 
 /* Reconnect delays while avahi_client_new fails (D-Bus down). */
 #define PUB_BACKOFF_FIRST 1
@@ -77,27 +78,6 @@ enum pub_key_state {
 	PUB_KEY_ESTABLISHED, /* on the network */
 	PUB_KEY_SKIPPED, /* Avahi refused it: see skip_err */
 	PUB_KEY_BACKOFF, /* collided or failed: retry timer pending */
-};
-
-struct pub_service {
-	char *name; /* as the caller gave it */
-	char *type;
-	uint16_t port;
-	char **txt;
-	size_t ntxt;
-	char **subtypes;
-	size_t nsubtypes;
-	int ifindex;
-	int family; /* 0, or AF_INET/AF_INET6: bound for that family only */
-	char *host;
-	char *alt; /* the name in use after a collision, or NULL */
-};
-
-struct pub_addr {
-	char *name;
-	int ifindex;
-	int family;
-	char *addr;
 };
 
 struct pub_key {
@@ -187,208 +167,6 @@ static void
 pub_kick(struct publisher *p)
 {
 	event_active(p->work, 0, 0);
-}
-
-static const char *
-pub_service_current(const struct pub_service *s)
-{
-	return s->alt != NULL ? s->alt : s->name;
-}
-
-/* ---------------------------------------------------------------- copies */
-
-static void
-pub_strv_free(char **v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-static int
-pub_strv_copy(char ***out, char *const *v, size_t n)
-{
-	char **c;
-	size_t i;
-
-	*out = NULL;
-	if (n == 0)
-		return 0;
-	if ((c = calloc(n, sizeof(*c))) == NULL)
-		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		if ((c[i] = strdup(v[i] != NULL ? v[i] : "")) == NULL) {
-			pub_strv_free(c, i);
-			return -ENOMEM;
-		}
-	}
-	*out = c;
-	return 0;
-}
-
-static bool
-pub_str_equal(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
-
-static bool
-pub_strv_equal(char *const *a, size_t na, char *const *b, size_t nb)
-{
-	size_t i;
-
-	if (na != nb)
-		return false;
-	for (i = 0; i < na; i++)
-		if (!pub_str_equal(a[i], b[i]))
-			return false;
-	return true;
-}
-
-static void
-pub_services_free(struct pub_service *v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		free(v[i].name);
-		free(v[i].type);
-		pub_strv_free(v[i].txt, v[i].ntxt);
-		pub_strv_free(v[i].subtypes, v[i].nsubtypes);
-		free(v[i].host);
-		free(v[i].alt);
-	}
-	free(v);
-}
-
-static void
-pub_addrs_free(struct pub_addr *v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		free(v[i].name);
-		free(v[i].addr);
-	}
-	free(v);
-}
-
-static char *
-pub_strdup_null(const char *s, bool *oom)
-{
-	char *c;
-
-	if (s == NULL)
-		return NULL;
-	if ((c = strdup(s)) == NULL)
-		*oom = true;
-	return c;
-}
-
-static int
-pub_services_copy(struct pub_service **out, const struct announcement *a)
-{
-	struct pub_service *v;
-	const struct announce_service *as;
-	bool oom = false;
-	size_t i;
-
-	*out = NULL;
-	if (a->nservices == 0)
-		return 0;
-	if ((v = calloc(a->nservices, sizeof(*v))) == NULL)
-		return -ENOMEM;
-	for (i = 0; i < a->nservices; i++) {
-		as = &a->services[i];
-		v[i].name = pub_strdup_null(as->name ? as->name : "", &oom);
-		v[i].type = pub_strdup_null(as->type ? as->type : "", &oom);
-		v[i].host = pub_strdup_null(as->host, &oom);
-		v[i].port = as->port;
-		v[i].ifindex = as->ifindex;
-		v[i].family = as->family;
-		if (pub_strv_copy(&v[i].txt, as->txt, as->ntxt) == 0)
-			v[i].ntxt = as->ntxt;
-		else
-			oom = true;
-		if (pub_strv_copy(
-			&v[i].subtypes, as->subtypes, as->nsubtypes) == 0)
-			v[i].nsubtypes = as->nsubtypes;
-		else
-			oom = true;
-	}
-	if (oom) {
-		pub_services_free(v, a->nservices);
-		return -ENOMEM;
-	}
-	*out = v;
-	return 0;
-}
-
-static int
-pub_addrs_copy(struct pub_addr **out, const struct announcement *a)
-{
-	struct pub_addr *v;
-	bool oom = false;
-	size_t i;
-
-	*out = NULL;
-	if (a->naddresses == 0)
-		return 0;
-	if ((v = calloc(a->naddresses, sizeof(*v))) == NULL)
-		return -ENOMEM;
-	for (i = 0; i < a->naddresses; i++) {
-		v[i].name = pub_strdup_null(
-		    a->addresses[i].name ? a->addresses[i].name : "", &oom);
-		v[i].addr = pub_strdup_null(
-		    a->addresses[i].addr ? a->addresses[i].addr : "", &oom);
-		v[i].ifindex = a->addresses[i].ifindex;
-		v[i].family = a->addresses[i].family;
-	}
-	if (oom) {
-		pub_addrs_free(v, a->naddresses);
-		return -ENOMEM;
-	}
-	*out = v;
-	return 0;
-}
-
-/* True when k already holds exactly a's records (names as given). */
-static bool
-pub_key_equal(const struct pub_key *k, const struct announcement *a)
-{
-	const struct announce_service *as;
-	const struct announce_address *aa;
-	const struct pub_service *s;
-	const struct pub_addr *d;
-	size_t i;
-
-	if (k->nservices != a->nservices || k->naddrs != a->naddresses)
-		return false;
-	for (i = 0; i < k->nservices; i++) {
-		s = &k->services[i];
-		as = &a->services[i];
-		if (!pub_str_equal(s->name, as->name ? as->name : "") ||
-		    !pub_str_equal(s->type, as->type ? as->type : "") ||
-		    !pub_str_equal(s->host, as->host) || s->port != as->port ||
-		    s->ifindex != as->ifindex || s->family != as->family ||
-		    !pub_strv_equal(s->txt, s->ntxt, as->txt, as->ntxt) ||
-		    !pub_strv_equal(
-			s->subtypes, s->nsubtypes, as->subtypes, as->nsubtypes))
-			return false;
-	}
-	for (i = 0; i < k->naddrs; i++) {
-		d = &k->addrs[i];
-		aa = &a->addresses[i];
-		if (!pub_str_equal(d->name, aa->name ? aa->name : "") ||
-		    !pub_str_equal(d->addr, aa->addr ? aa->addr : "") ||
-		    d->ifindex != aa->ifindex || d->family != aa->family)
-			return false;
-	}
-	return true;
 }
 
 /* ------------------------------------------------------------------ keys */
@@ -1024,7 +802,9 @@ publisher_set(struct publisher *p, const char *key, const char *what,
 	k = pub_key_find(p, key);
 	if (what != NULL && (w = strdup(what)) == NULL)
 		return -ENOMEM;
-	if (k != NULL && pub_key_equal(k, a)) {
+	if (k != NULL &&
+	    pub_records_equal(
+		k->services, k->nservices, k->addrs, k->naddrs, a)) {
 		/* Same records: nothing goes to the network. */
 		free(k->what);
 		k->what = w;

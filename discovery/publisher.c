@@ -5,12 +5,13 @@
  * avahi-daemon or D-Bus restarting, host name conflicts, service name
  * conflicts, daemon limits.
  *
- * The table of keys, with private copies of their records (pubrecords.c),
- * is the truth; the Avahi client and the groups are a cache of it that
- * may be thrown away at any time (a new client republishes the whole table
- * once it is RUNNING).  Avahi callbacks only record what happened and schedule work;
- * groups are built and the client replaced in pub_work, a zero-delay event
- * run from the top of the loop, never inside Avahi's own callbacks.
+ * The table of keys, with private copies of their records
+ * (announcement_copy), is the truth; the Avahi client and the groups are a
+ * cache of it that may be thrown away at any time (a new client republishes
+ * the whole table once it is RUNNING).  Avahi callbacks only record what
+ * happened and schedule work; groups are built and the client replaced in
+ * pub_work, a zero-delay event run from the top of the loop, never inside
+ * Avahi's own callbacks.
  *
  * A collided service name is replaced by avahi_alternative_service_name()
  * and the replacement sticks to the key for as long as the key lives,
@@ -48,7 +49,6 @@
 #include "evpoll.h"
 #include "log.h"
 #include "publisher.h"
-#include "pubrecords.h"
 
 /* Reconnect delays while avahi_client_new fails (D-Bus down). */
 #define PUB_BACKOFF_FIRST 1
@@ -84,10 +84,10 @@ struct pub_key {
 	struct publisher *p;
 	char *key;
 	char *what;
-	struct pub_service *services;
-	size_t nservices;
-	struct pub_addr *addrs;
-	size_t naddrs;
+	/* A private copy of the records (announcement_copy): the truth. */
+	struct announcement *rec;
+	/* Per service of rec: the name in use after a collision, or NULL. */
+	char **alts;
 
 	AvahiEntryGroup *group;
 	enum pub_key_state state;
@@ -197,6 +197,24 @@ pub_key_drop_group(struct pub_key *k)
 	k->group = NULL;
 }
 
+/* The name service i of k is published under. */
+static const char *
+pub_service_name(const struct pub_key *k, size_t i)
+{
+	return k->alts[i] != NULL ? k->alts[i] : k->rec->services[i].name;
+}
+
+static void
+pub_alts_free(struct pub_key *k)
+{
+	size_t i;
+
+	for (i = 0; k->alts != NULL && i < k->rec->nservices; i++)
+		free(k->alts[i]);
+	free(k->alts);
+	k->alts = NULL;
+}
+
 static void
 pub_key_free(struct pub_key *k)
 {
@@ -205,8 +223,8 @@ pub_key_free(struct pub_key *k)
 	pub_key_drop_group(k);
 	if (k->retry != NULL)
 		event_free(k->retry);
-	pub_services_free(k->services, k->nservices);
-	pub_addrs_free(k->addrs, k->naddrs);
+	pub_alts_free(k);
+	announcement_free(k->rec);
 	free(k->key);
 	free(k->what);
 	free(k);
@@ -291,13 +309,13 @@ pub_proto(int family)
 				 : AVAHI_PROTO_UNSPEC;
 }
 
-/* Replaces s's name in use by Avahi's next alternative ("Shop #2"). */
+/* Replaces service i's name in use by Avahi's next alternative ("#2"). */
 static int
-pub_service_rename(struct pub_key *k, struct pub_service *s, const char *where)
+pub_service_rename(struct pub_key *k, size_t i, const char *where)
 {
 	char *alt, *c;
 
-	if ((alt = avahi_alternative_service_name(pub_service_current(s))) ==
+	if ((alt = avahi_alternative_service_name(pub_service_name(k, i))) ==
 	    NULL)
 		return -ENOMEM;
 	c = strdup(alt);
@@ -305,16 +323,16 @@ pub_service_rename(struct pub_key *k, struct pub_service *s, const char *where)
 	if (c == NULL)
 		return -ENOMEM;
 	log_warnx("%s: name \"%s\" is taken %s, now \"%s\"", pub_what(k),
-	    pub_service_current(s), where, c);
-	free(s->alt);
-	s->alt = c;
+	    pub_service_name(k, i), where, c);
+	free(k->alts[i]);
+	k->alts[i] = c;
 	return 0;
 }
 
 static int
-pub_add_service(
-    struct pub_key *k, struct pub_service *s, char *item, size_t itemlen)
+pub_add_service(struct pub_key *k, size_t si, char *item, size_t itemlen)
 {
+	const struct announce_service *s = &k->rec->services[si];
 	AvahiStringList *l = NULL;
 	AvahiProtocol proto;
 	size_t i;
@@ -334,14 +352,14 @@ pub_add_service(
 	}
 	for (tries = 0; tries < PUB_LOCAL_RENAMES; tries++) {
 		snprintf(item, itemlen, "service \"%s\" (%s port %u)",
-		    pub_service_current(s), s->type, (unsigned)s->port);
+		    pub_service_name(k, si), s->type, (unsigned)s->port);
 		err = avahi_entry_group_add_service_strlst(k->group,
-		    pub_ifindex(s->ifindex), proto, 0, pub_service_current(s),
+		    pub_ifindex(s->ifindex), proto, 0, pub_service_name(k, si),
 		    s->type, NULL, s->host, s->port, l);
 		if (err != AVAHI_ERR_COLLISION)
 			break;
 		/* Another group on this avahi-daemon has the name. */
-		if (pub_service_rename(k, s, "on this host") < 0) {
+		if (pub_service_rename(k, si, "on this host") < 0) {
 			err = AVAHI_ERR_NO_MEMORY;
 			break;
 		}
@@ -351,9 +369,9 @@ pub_add_service(
 		return err;
 	for (i = 0; i < s->nsubtypes; i++) {
 		snprintf(item, itemlen, "subtype %s of service \"%s\"",
-		    s->subtypes[i], pub_service_current(s));
+		    s->subtypes[i], pub_service_name(k, si));
 		err = avahi_entry_group_add_service_subtype(k->group,
-		    pub_ifindex(s->ifindex), proto, 0, pub_service_current(s),
+		    pub_ifindex(s->ifindex), proto, 0, pub_service_name(k, si),
 		    s->type, NULL, s->subtypes[i]);
 		if (err < 0)
 			return err;
@@ -362,8 +380,8 @@ pub_add_service(
 }
 
 static int
-pub_add_addr(
-    struct pub_key *k, const struct pub_addr *d, char *item, size_t itemlen)
+pub_add_addr(struct pub_key *k, const struct announce_address *d, char *item,
+    size_t itemlen)
 {
 	AvahiAddress aa;
 	char name[256];
@@ -416,15 +434,16 @@ pub_key_publish(struct publisher *p, struct pub_key *k)
 		pub_key_skip(p, k, err, "entry group reset");
 		return;
 	}
-	for (i = 0; i < k->nservices; i++) {
-		err = pub_add_service(k, &k->services[i], item, sizeof(item));
+	for (i = 0; i < k->rec->nservices; i++) {
+		err = pub_add_service(k, i, item, sizeof(item));
 		if (err < 0) {
 			pub_key_skip(p, k, err, item);
 			return;
 		}
 	}
-	for (i = 0; i < k->naddrs; i++) {
-		err = pub_add_addr(k, &k->addrs[i], item, sizeof(item));
+	for (i = 0; i < k->rec->naddresses; i++) {
+		err =
+		    pub_add_addr(k, &k->rec->addresses[i], item, sizeof(item));
 		if (err < 0) {
 			pub_key_skip(p, k, err, item);
 			return;
@@ -437,7 +456,7 @@ pub_key_publish(struct publisher *p, struct pub_key *k)
 	k->state = PUB_KEY_REGISTERING;
 	k->skip_err = 0;
 	log_debug("%s: committed %zu services and %zu address records",
-	    pub_what(k), k->nservices, k->naddrs);
+	    pub_what(k), k->rec->nservices, k->rec->naddresses);
 }
 
 static void
@@ -494,13 +513,12 @@ pub_key_collided(struct pub_key *k)
 	if (k->limited)
 		delay = PUB_CONFLICT_DELAY_MS;
 
-	for (i = 0; i < k->nservices; i++) {
-		if (pub_service_rename(k, &k->services[i], "on the network") <
-		    0)
+	for (i = 0; i < k->rec->nservices; i++) {
+		if (pub_service_rename(k, i, "on the network") < 0)
 			log_error("%s: out of memory renaming \"%s\"",
-			    pub_what(k), pub_service_current(&k->services[i]));
+			    pub_what(k), pub_service_name(k, i));
 	}
-	if (k->nservices == 0)
+	if (k->rec->nservices == 0)
 		log_warnx("%s: an address record's name is taken on the "
 			  "network, retrying in %llu s",
 		    pub_what(k), (unsigned long long)delay / 1000);
@@ -526,13 +544,14 @@ pub_group_cb(AvahiEntryGroup *g, AvahiEntryGroupState state, void *arg)
 		k->state = PUB_KEY_ESTABLISHED;
 		k->fail_delay = 0;
 		k->limited = false;
-		for (i = 0; i < k->nservices; i++)
+		for (i = 0; i < k->rec->nservices; i++)
 			log_info("%s: announced \"%s\" %s port %u", pub_what(k),
-			    pub_service_current(&k->services[i]),
-			    k->services[i].type, (unsigned)k->services[i].port);
-		for (i = 0; i < k->naddrs; i++)
+			    pub_service_name(k, i), k->rec->services[i].type,
+			    (unsigned)k->rec->services[i].port);
+		for (i = 0; i < k->rec->naddresses; i++)
 			log_info("%s: announced %s -> %s", pub_what(k),
-			    k->addrs[i].name, k->addrs[i].addr);
+			    k->rec->addresses[i].name,
+			    k->rec->addresses[i].addr);
 		break;
 	case AVAHI_ENTRY_GROUP_COLLISION:
 		pub_key_collided(k);
@@ -789,10 +808,9 @@ int
 publisher_set(struct publisher *p, const char *key, const char *what,
     const struct announcement *a)
 {
-	struct pub_service *sv;
-	struct pub_addr *av;
+	struct announcement *rec;
 	struct pub_key *k;
-	char *w = NULL;
+	char **alts = NULL, *w = NULL;
 	size_t i, j;
 
 	if (a == NULL || (a->nservices == 0 && a->naddresses == 0)) {
@@ -802,20 +820,16 @@ publisher_set(struct publisher *p, const char *key, const char *what,
 	k = pub_key_find(p, key);
 	if (what != NULL && (w = strdup(what)) == NULL)
 		return -ENOMEM;
-	if (k != NULL &&
-	    pub_records_equal(
-		k->services, k->nservices, k->addrs, k->naddrs, a)) {
+	if (k != NULL && announcement_equal(k->rec, a)) {
 		/* Same records: nothing goes to the network. */
 		free(k->what);
 		k->what = w;
 		return 0;
 	}
-	if (pub_services_copy(&sv, a) < 0) {
-		free(w);
-		return -ENOMEM;
-	}
-	if (pub_addrs_copy(&av, a) < 0) {
-		pub_services_free(sv, a->nservices);
+	if ((rec = announcement_copy(a)) == NULL ||
+	    (a->nservices > 0 &&
+		(alts = calloc(a->nservices, sizeof(*alts))) == NULL)) {
+		announcement_free(rec);
 		free(w);
 		return -ENOMEM;
 	}
@@ -828,8 +842,8 @@ publisher_set(struct publisher *p, const char *key, const char *what,
 				free(k->key);
 				free(k);
 			}
-			pub_services_free(sv, a->nservices);
-			pub_addrs_free(av, a->naddresses);
+			announcement_free(rec);
+			free(alts);
 			free(w);
 			return -ENOMEM;
 		}
@@ -839,26 +853,24 @@ publisher_set(struct publisher *p, const char *key, const char *what,
 		p->nkeys++;
 	} else {
 		/* A renamed name sticks to the key while it lives. */
-		for (i = 0; i < a->nservices; i++) {
-			for (j = 0; j < k->nservices; j++) {
-				if (k->services[j].alt == NULL ||
-				    strcmp(k->services[j].name, sv[i].name) !=
-					0)
+		for (i = 0; i < rec->nservices; i++) {
+			for (j = 0; j < k->rec->nservices; j++) {
+				if (k->alts[j] == NULL ||
+				    strcmp(k->rec->services[j].name,
+					rec->services[i].name) != 0)
 					continue;
-				sv[i].alt = k->services[j].alt;
-				k->services[j].alt = NULL;
+				alts[i] = k->alts[j];
+				k->alts[j] = NULL;
 				break;
 			}
 		}
-		pub_services_free(k->services, k->nservices);
-		pub_addrs_free(k->addrs, k->naddrs);
+		pub_alts_free(k);
+		announcement_free(k->rec);
 		/* Its old records may have held room another key wants. */
 		p->room = true;
 	}
-	k->services = sv;
-	k->nservices = a->nservices;
-	k->addrs = av;
-	k->naddrs = a->naddresses;
+	k->rec = rec;
+	k->alts = alts;
 	free(k->what);
 	k->what = w;
 	k->dirty = true;

@@ -1730,6 +1730,109 @@ test_equal_copy(void **state)
 	inst_free(y);
 }
 
+/*
+ * The publisher republishes only when announcement_equal says the records
+ * changed: each field that reaches the wire, changed alone, must count.
+ */
+static void
+test_equal_every_field(void **state)
+{
+	char *txt[2] = {"path=/", "v=1"}, *txt_other[2] = {"path=/", "v=2"};
+	char *sub[1] = {"_printer._sub._http._tcp"};
+	char *sub_other[1] = {"_scanner._sub._http._tcp"};
+	char *aliases[1] = {"grafana"};
+	struct announce_service svc;
+	struct announce_address addr;
+	struct announcement x, *c = NULL;
+	int i;
+
+	(void)state;
+	for (i = -1; i < 15; i++) {
+		memset(&svc, 0, sizeof svc);
+		svc.name = "Grafana";
+		svc.type = "_http._tcp";
+		svc.port = 3000;
+		svc.txt = txt;
+		svc.ntxt = 2;
+		svc.subtypes = sub;
+		svc.nsubtypes = 1;
+		svc.ifindex = ANNOUNCE_IF_ANY;
+		addr.name = "grafana.local";
+		addr.ifindex = 2;
+		addr.family = AF_INET;
+		addr.addr = "192.0.2.7";
+		memset(&x, 0, sizeof x);
+		x.enabled = true;
+		x.services = &svc;
+		x.nservices = 1;
+		x.addresses = &addr;
+		x.naddresses = 1;
+		x.aliases = aliases;
+		x.naliases = 1;
+		if (i == -1) {
+			/* The unchanged original: a deep copy is equal. */
+			assert_non_null(c = announcement_copy(&x));
+			assert_ptr_not_equal(c->services[0].txt[1], txt[1]);
+			assert_true(announcement_equal(c, &x));
+			continue;
+		}
+		switch (i) {
+		case 0:
+			svc.name = "Grafana2";
+			break;
+		case 1:
+			svc.type = "_https._tcp";
+			break;
+		case 2:
+			svc.port = 3001;
+			break;
+		case 3:
+			svc.txt = txt_other;
+			break;
+		case 4:
+			svc.ntxt = 1;
+			break;
+		case 5:
+			svc.subtypes = sub_other;
+			break;
+		case 6:
+			svc.nsubtypes = 0;
+			break;
+		case 7:
+			svc.ifindex = 3;
+			break;
+		case 8:
+			svc.family = AF_INET6;
+			break;
+		case 9:
+			svc.host = "grafana.local";
+			break;
+		case 10:
+			addr.name = "other.local";
+			break;
+		case 11:
+			addr.addr = "192.0.2.8";
+			break;
+		case 12:
+			addr.ifindex = 3;
+			break;
+		case 13:
+			addr.family = AF_INET6;
+			break;
+		case 14:
+			x.naddresses = 0;
+			break;
+		}
+		if (announcement_equal(c, &x))
+			fail_msg("change %d went unnoticed", i);
+	}
+	/* Whether it opted in is not a record. */
+	x.naddresses = 1;
+	x.enabled = false;
+	assert_true(announcement_equal(c, &x));
+	announcement_free(c);
+}
+
 int
 main(void)
 {
@@ -1745,6 +1848,7 @@ main(void)
 	    cmocka_unit_test(test_hostile_txt),
 	    cmocka_unit_test(test_hostile_structure),
 	    cmocka_unit_test(test_equal_copy),
+	    cmocka_unit_test(test_equal_every_field),
 	    cmocka_unit_test(test_fixtures),
 	};
 

@@ -43,51 +43,6 @@ pod_announce(const struct instance *inst, const struct host_facts *host,
 }
 
 static int
-pod_strcmp(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return (a != NULL) - (b != NULL);
-	return strcmp(a, b);
-}
-
-static int
-pod_strv_cmp(char **a, size_t na, char **b, size_t nb)
-{
-	size_t i;
-	int c;
-
-	for (i = 0; i < na && i < nb; i++) {
-		if ((c = pod_strcmp(a[i], b[i])) != 0)
-			return c;
-	}
-	return (na > nb) - (na < nb);
-}
-
-/* By port first, as announce orders a container's services. */
-static int
-pod_service_cmp(const void *pa, const void *pb)
-{
-	const struct announce_service *x = pa, *y = pb;
-	int c;
-
-	if (x->port != y->port)
-		return x->port < y->port ? -1 : 1;
-	if ((c = strcasecmp(x->type, y->type)) != 0 ||
-	    (c = strcmp(x->type, y->type)) != 0 ||
-	    (c = strcmp(x->name, y->name)) != 0 ||
-	    (c = pod_strcmp(x->host, y->host)) != 0)
-		return c;
-	if (x->ifindex != y->ifindex)
-		return x->ifindex < y->ifindex ? -1 : 1;
-	if (x->family != y->family)
-		return x->family < y->family ? -1 : 1;
-	if ((c = pod_strv_cmp(x->txt, x->ntxt, y->txt, y->ntxt)) != 0)
-		return c;
-	return pod_strv_cmp(
-	    x->subtypes, x->nsubtypes, y->subtypes, y->nsubtypes);
-}
-
-static int
 pod_alias_cmp(const void *pa, const void *pb)
 {
 	return strcmp(*(char *const *)pa, *(char *const *)pb);
@@ -102,7 +57,7 @@ pod_kept(const struct announcement *m, const struct announce_service *s,
 
 	for (i = 0; i < m->nservices; i++) {
 		if (by_name ? announcement_same_name(&m->services[i], s)
-			    : pod_service_cmp(&m->services[i], s) == 0)
+			    : announcement_service_cmp(&m->services[i], s) == 0)
 			return &m->services[i];
 	}
 	return NULL;
@@ -263,7 +218,7 @@ pod_merge(
 		pod_gather(c, svcs, &nsvcs, m);
 	}
 	if (nsvcs > 1)
-		qsort(svcs, nsvcs, sizeof *svcs, pod_service_cmp);
+		qsort(svcs, nsvcs, sizeof *svcs, announcement_service_cmp);
 	for (i = 0; i < nsvcs; i++) {
 		if (error == 0)
 			error = pod_take_service(m, &svcs[i]);

@@ -97,6 +97,11 @@ int announce_instance(const struct instance *inst,
 void announcement_free(struct announcement *a);
 /* Frees the strings of one service and zeroes it (it stays usable). */
 void announcement_service_clear(struct announce_service *s);
+/*
+ * Orders services by port, then type (ignoring case first), name, host,
+ * interface, family, TXT and subtypes (qsort); 0 only for equal records.
+ */
+int announcement_service_cmp(const void *a, const void *b);
 /* Orders address records by name, family, address, interface (qsort). */
 int announcement_address_cmp(const void *a, const void *b);
 /*

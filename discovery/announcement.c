@@ -55,59 +55,75 @@ announcement_free(struct announcement *a)
 	free(a);
 }
 
-static bool
-announcement_streq(const char *a, const char *b)
+/* strcmp with NULL first. */
+static int
+announcement_strcmp(const char *a, const char *b)
 {
 	if (a == NULL || b == NULL)
-		return (a == b);
-	return (strcmp(a, b) == 0);
+		return (a != NULL) - (b != NULL);
+	return strcmp(a, b);
 }
 
-static bool
-announcement_strv_eq(char **a, size_t na, char **b, size_t nb)
+static int
+announcement_strv_cmp(char **a, size_t na, char **b, size_t nb)
 {
 	size_t i;
+	int c;
 
-	if (na != nb)
-		return (false);
-	for (i = 0; i < na; i++)
-		if (!announcement_streq(a[i], b[i]))
-			return (false);
-	return (true);
+	for (i = 0; i < na && i < nb; i++) {
+		if ((c = announcement_strcmp(a[i], b[i])) != 0)
+			return c;
+	}
+	return (na > nb) - (na < nb);
+}
+
+int
+announcement_service_cmp(const void *pa, const void *pb)
+{
+	const struct announce_service *x = pa, *y = pb;
+	int c;
+
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	if ((x->type != NULL && y->type != NULL &&
+		(c = strcasecmp(x->type, y->type)) != 0) ||
+	    (c = announcement_strcmp(x->type, y->type)) != 0 ||
+	    (c = announcement_strcmp(x->name, y->name)) != 0 ||
+	    (c = announcement_strcmp(x->host, y->host)) != 0)
+		return c;
+	if (x->ifindex != y->ifindex)
+		return x->ifindex < y->ifindex ? -1 : 1;
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	if ((c = announcement_strv_cmp(x->txt, x->ntxt, y->txt, y->ntxt)) != 0)
+		return c;
+	return announcement_strv_cmp(
+	    x->subtypes, x->nsubtypes, y->subtypes, y->nsubtypes);
 }
 
 bool
 announcement_equal(const struct announcement *a, const struct announcement *b)
 {
-	const struct announce_service *x, *y;
 	const struct announce_address *p, *q;
 	size_t i;
 
 	if (a == NULL || b == NULL)
 		return (a == b);
 	if (a->nservices != b->nservices || a->naddresses != b->naddresses ||
-	    !announcement_strv_eq(
-		a->aliases, a->naliases, b->aliases, b->naliases))
+	    announcement_strv_cmp(
+		a->aliases, a->naliases, b->aliases, b->naliases) != 0)
 		return (false);
 	for (i = 0; i < a->nservices; i++) {
-		x = &a->services[i];
-		y = &b->services[i];
-		if (!announcement_streq(x->name, y->name) ||
-		    !announcement_streq(x->type, y->type) ||
-		    x->port != y->port || x->ifindex != y->ifindex ||
-		    x->family != y->family ||
-		    !announcement_streq(x->host, y->host) ||
-		    !announcement_strv_eq(x->txt, x->ntxt, y->txt, y->ntxt) ||
-		    !announcement_strv_eq(
-			x->subtypes, x->nsubtypes, y->subtypes, y->nsubtypes))
+		if (announcement_service_cmp(
+			&a->services[i], &b->services[i]) != 0)
 			return (false);
 	}
 	for (i = 0; i < a->naddresses; i++) {
 		p = &a->addresses[i];
 		q = &b->addresses[i];
-		if (!announcement_streq(p->name, q->name) ||
+		if (announcement_strcmp(p->name, q->name) != 0 ||
 		    p->ifindex != q->ifindex || p->family != q->family ||
-		    !announcement_streq(p->addr, q->addr))
+		    announcement_strcmp(p->addr, q->addr) != 0)
 			return (false);
 	}
 	return (true);

@@ -67,6 +67,12 @@ names_are() {
 	done
 }
 
+# running NAME: docker reports container NAME running (read afresh on
+# each call, so pl_wait_for polls it).
+running() {
+	[ "$(pl_docker inspect -f '{{.State.Running}}' "$1" 2>/dev/null)" = true ]
+}
+
 # watch_back NAME:PORT...: start one observer per name in B (background),
 # waiting up to 40 s for it to be announced; wait_back collects them.
 declare -A watcher
@@ -129,7 +135,7 @@ pl_dockerd_halt
 pl_log "dockerd halted; starting it again on the same data root"
 pl_dockerd_start
 pl_check "dockerd restarted keep (--restart=always)" \
-	pl_wait_for 20 test "$(pl_docker inspect -f '{{.State.Running}}' keep)" = true
+	pl_wait_for 20 running keep
 pl_check "lost (no restart policy) did not come back" \
 	test "$(pl_docker inspect -f '{{.State.Running}}' lost)" = false
 pl_docker_httpd fresh -p "$P2:80" -l portlight.name=Fresh
@@ -157,7 +163,7 @@ pl_check "SIGHUP while dockerd is away: resync logged" \
 	pl_wait_for 5 pl_portlight_log_has 'SIGHUP: .*resync'
 pl_dockerd_start
 pl_check "dockerd restarted keep again" \
-	pl_wait_for 20 test "$(pl_docker inspect -f '{{.State.Running}}' keep)" = true
+	pl_wait_for 20 running keep
 pl_docker_httpd late -p "$P1:80" -l portlight.name=Late
 pl_check "after SIGKILL of dockerd: Fresh withdrawn by the sweep (logged)" \
 	pl_wait_for 30 pl_portlight_log_has '\(fresh\): no longer running, withdrawing'
@@ -194,7 +200,7 @@ pl_portlight_start
 pl_check "avahi-daemon absent at start: portlight waits for it (log)" \
 	pl_wait_for 10 pl_portlight_log_has 'waiting for avahi-daemon|cannot connect'
 pl_check "avahi-daemon absent at start: the containers are tracked (log)" \
-	pl_wait_for 10 test "$(pl_portlight_log_count 'announcing "(Keep|Late|During)"')" -eq 3
+	pl_wait_for 10 pl_portlight_log_count_is 'announcing "(Keep|Late|During)"' 3
 pl_check "portlight keeps running without avahi-daemon" pl_portlight_alive
 watch_back "Keep:$P0" "Late:$P1" "During:$P3"
 pl_avahi_start

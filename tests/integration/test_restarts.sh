@@ -69,6 +69,7 @@ names_are() {
 
 # running NAME: docker reports container NAME running (read afresh on
 # each call, so pl_wait_for polls it).
+# shellcheck disable=SC2317 # called through pl_wait_for
 running() {
 	[ "$(pl_docker inspect -f '{{.State.Running}}' "$1" 2>/dev/null)" = true ]
 }

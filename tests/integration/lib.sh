@@ -131,19 +131,38 @@ pl_require_python_zeroconf() {
 		pl_die "missing python3-zeroconf for /usr/bin/python3 (apt-get install python3-zeroconf)"
 }
 
-# pl_wait_for SECONDS COMMAND...: poll COMMAND every 0.1 s until it succeeds.
+# pl_wait_for SECONDS COMMAND...: poll COMMAND every 0.1 s until it
+# succeeds; fails when it still fails SECONDS (may be a fraction) after
+# the first try.  The clock is $EPOCHREALTIME in µs (its decimal point
+# follows the locale: keep its digits): bash's $SECONDS counts whole
+# seconds, and would make "within N s" anything from N-1 to N s.
 pl_wait_for() {
-	local deadline=$((SECONDS + $1))
+	local deadline
+	deadline=$((${EPOCHREALTIME//[!0-9]/} + $(pl_secs_to_ms "$1") * 1000))
 	shift
 	while ! "$@" >/dev/null 2>&1; do
-		[ "$SECONDS" -lt "$deadline" ] || return 1
+		[ "${EPOCHREALTIME//[!0-9]/}" -lt "$deadline" ] || return 1
 		sleep 0.1
 	done
 }
 
-# pl_now_ms: milliseconds since the epoch.
+# pl_secs_to_ms SECONDS: "5" or "1.5" in ms.
+pl_secs_to_ms() {
+	local s=$1 f=000
+	[[ "$s" =~ ^[0-9]+(\.[0-9]*)?$ ]] ||
+		pl_die "pl_secs_to_ms: '$s' is not a number of seconds"
+	[[ "$s" != *.* ]] || { f=${s#*.}000; s=${s%%.*}; }
+	printf '%s\n' "$((10#${s:-0} * 1000 + 10#${f:0:3}))"
+}
+
+# pl_not COMMAND...: succeeds when COMMAND fails (for pl_wait_for).
+pl_not() {
+	! "$@"
+}
+
+# pl_now_ms: milliseconds since the epoch ($EPOCHREALTIME, as above).
 pl_now_ms() {
-	date +%s%3N
+	printf '%s\n' "$((${EPOCHREALTIME//[!0-9]/} / 1000))"
 }
 
 # ------------------------------------------------------------ process list
@@ -955,11 +974,7 @@ pl_avahi_browse_has() {
 # service stays in the daemon's cache for the 1 s TTL of its goodbye
 # packet, so its absence is awaited, not sampled.
 pl_avahi_browse_lacks() {
-	local deadline=$((SECONDS + ${3:-5}))
-	while pl_avahi_browse_has "$1" "$2"; do
-		[ "$SECONDS" -lt "$deadline" ] || return 1
-		sleep 0.5
-	done
+	pl_wait_for "${3:-5}" pl_not pl_avahi_browse_has "$1" "$2"
 }
 
 # ------------------------------------------------------------- all at once

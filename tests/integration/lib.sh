@@ -932,9 +932,20 @@ pl_portlight_log_count_above() {
 }
 
 # pl_sanitizer_report FILE...: true when a sanitizer (ASan, LeakSanitizer,
-# UBSan) reported anything in the logs named.
+# UBSan) reported anything in the logs named.  A log that is missing or
+# unreadable (a glob that matched nothing) is fatal: used through
+# pl_check_not, a grep error would otherwise pass with nothing checked.
 pl_sanitizer_report() {
-	grep -q -e 'Sanitizer' -e 'runtime error' -- "$@"
+	local f rc=0
+	[ $# -gt 0 ] || pl_die "pl_sanitizer_report: no log named"
+	for f in "$@"; do
+		if [ ! -f "$f" ] || [ ! -r "$f" ]; then
+			pl_die "pl_sanitizer_report: no readable log $f"
+		fi
+	done
+	grep -q -e 'Sanitizer' -e 'runtime error' -- "$@" || rc=$?
+	[ "$rc" -le 1 ] || pl_die "pl_sanitizer_report: grep failed ($rc) on $*"
+	return "$rc"
 }
 
 # pl_portlight_run ARGS...: a one-shot portlight command (list, --help) in

@@ -11,36 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "announce.h"
-#include "instance.h"
 #include "pod.h"
 
 /* DNS-SD's limit on an instance name (bytes of UTF-8). */
 #define POD_NAME_MAX 63
-
-int
-pod_announce(const struct instance *inst, const struct host_facts *host,
-    struct announcement **out)
-{
-	struct instance named;
-
-	/*
-	 * Podman's pod names are [a-zA-Z0-9][a-zA-Z0-9_.-]* of any length:
-	 * one too long for DNS-SD leaves the member its own name.
-	 */
-	if (inst->pod == NULL || inst->pod_name == NULL ||
-	    strlen(inst->pod_name) > POD_NAME_MAX)
-		return announce_instance(inst, host, out);
-	/*
-	 * announce falls back to the container's name when no label names
-	 * the service: a shallow copy with the pod's name in its place.
-	 */
-	named = *inst;
-	named.name = inst->pod_name;
-	return announce_instance(&named, host, out);
-}
 
 static int
 pod_alias_cmp(const void *pa, const void *pb)
@@ -48,7 +24,7 @@ pod_alias_cmp(const void *pa, const void *pb)
 	return strcmp(*(char *const *)pa, *(char *const *)pb);
 }
 
-/* Is s already among the first n kept services (by record or by name)? */
+/* Is s already among m's kept services (by record, or by name)? */
 static const struct announce_service *
 pod_kept(const struct announcement *m, const struct announce_service *s,
     bool by_name)
@@ -219,12 +195,10 @@ pod_merge(
 	}
 	if (nsvcs > 1)
 		qsort(svcs, nsvcs, sizeof *svcs, announcement_service_cmp);
-	for (i = 0; i < nsvcs; i++) {
-		if (error == 0)
-			error = pod_take_service(m, &svcs[i]);
-		else
-			announcement_service_clear(&svcs[i]);
-	}
+	for (i = 0; i < nsvcs && error == 0; i++)
+		error = pod_take_service(m, &svcs[i]);
+	if (error != 0)
+		goto out;
 	pod_unique_aliases(m);
 	pod_unique_addresses(m);
 out:

@@ -2,9 +2,9 @@
  * pod: a Podman pod is announced once.  Its infra container holds the
  * pod's ports and every member reports them as its own, so each labelled
  * member would announce the same service.  Each member's records are
- * computed with the pod's name as the default instance name (pod_announce),
- * then the members' records are merged into the pod's one announcement
- * (pod_merge).  Pure: no I/O, no logging.
+ * computed by announce_instance (which names a member of a known pod after
+ * the pod unless its labels name it), then merged into the pod's one
+ * announcement (pod_merge).  Pure: no I/O, no logging.
  */
 #ifndef POD_H
 #define POD_H
@@ -12,16 +12,6 @@
 #include <stddef.h>
 
 struct announcement;
-struct host_facts;
-struct instance;
-
-/*
- * announce_instance(), except that a member of a pod whose name is known
- * is announced under the pod's name unless its labels (portlight.name,
- * a compose service, ...) name it.  Returns 0 and sets *out, or -ENOMEM.
- */
-int pod_announce(const struct instance *inst, const struct host_facts *host,
-    struct announcement **out);
 
 /*
  * The union of n members' announcements (NULL entries are skipped):

@@ -404,7 +404,7 @@ reconcile_apply(struct reconcile *r, struct reconcile_entry *re, bool merge)
 	struct announcement *next;
 	int error;
 
-	if ((error = pod_announce(re->inst, r->host, &next)) != 0) {
+	if ((error = announce_instance(re->inst, r->host, &next)) != 0) {
 		log_warnx("%s: cannot compute its records: %s, keeping the "
 			  "previous ones",
 		    re->what, strerror(-error));

@@ -453,6 +453,14 @@ announce_main_name(struct announce_ctx *c)
 		announce_try_name(c, &c->name, "compose service", compose);
 		free(compose);
 	}
+	/*
+	 * A Podman pod is announced once, under its name (agent/pod.c merges
+	 * its members).  Podman allows pod names longer than DNS-SD does:
+	 * such a pod's members keep their own names, without a skip.
+	 */
+	if (inst->pod != NULL && inst->pod_name != NULL &&
+	    announce_validate_instance_name(inst->pod_name) == NULL)
+		announce_try_name(c, &c->name, "pod name", inst->pod_name);
 	announce_try_name(c, &c->name, "container name", inst->name);
 }
 

@@ -1674,6 +1674,43 @@ test_fixtures(void **state)
 		fail_msg("%d fixture cases failed", failed);
 }
 
+/* -- pods ---------------------------------------------------------------- */
+
+/* A member of a known pod is named after the pod unless a label names it. */
+static void
+test_pod_name(void **state)
+{
+	static const char *const pods[] = {"plpod", NULL,
+	    "a-pod-name-longer-than-sixty-three-bytes-which-podman-allows-xx"
+	    "x"};
+	static const char *const want[] = {"plpod", "web", "web"};
+	struct host_facts h = host_for(false);
+	struct instance *inst;
+	struct announcement *a;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		inst = inst_new("web");
+		inst_label(inst, "portlight.enable", "true");
+		inst_port(inst, 80, INSTANCE_PROTO_TCP, "", 8080);
+		assert_int_equal(
+		    instance_set_pod(inst, "0a1b2c3d4e5f", false), 0);
+		assert_int_equal(instance_set_pod_name(inst, pods[i]), 0);
+		assert_int_equal(announce_instance(inst, &h, &a), 0);
+		assert_int_equal(a->nservices, 1);
+		assert_string_equal(a->services[0].name, want[i]);
+		assert_int_equal(a->nskips, 0);
+		announcement_free(a);
+		/* A label still wins over the pod's name. */
+		inst_label(inst, "portlight.name", "Shop");
+		assert_int_equal(announce_instance(inst, &h, &a), 0);
+		assert_string_equal(a->services[0].name, "Shop");
+		announcement_free(a);
+		inst_free(inst);
+	}
+}
+
 /* -- free, equal, copy --------------------------------------------------- */
 
 static void
@@ -1847,6 +1884,7 @@ main(void)
 	    cmocka_unit_test(test_hostile_values),
 	    cmocka_unit_test(test_hostile_txt),
 	    cmocka_unit_test(test_hostile_structure),
+	    cmocka_unit_test(test_pod_name),
 	    cmocka_unit_test(test_equal_copy),
 	    cmocka_unit_test(test_equal_every_field),
 	    cmocka_unit_test(test_fixtures),

@@ -26,7 +26,6 @@
 #include "list.h"
 #include "log.h"
 #include "options.h"
-#include "pod.h"
 
 /* The longest list waits for slow engines before it prints what it has. */
 #define LIST_TIMEOUT_SEC 20
@@ -234,9 +233,10 @@ list_text_container(FILE *f, const struct instance *inst,
 
 	fprintf(f, "%s %s %s", inst->engine != NULL ? inst->engine : "engine",
 	    inst->short_id, inst->name != NULL ? inst->name : "?");
-	if (inst->pod != NULL)
-		fprintf(f, " (pod %.*s)", inst->pod_name != NULL ? 63 : 12,
-		    inst->pod_name != NULL ? inst->pod_name : inst->pod);
+	if (inst->pod_name != NULL)
+		fprintf(f, " (pod %s)", inst->pod_name);
+	else if (inst->pod != NULL)
+		fprintf(f, " (pod %.12s)", inst->pod);
 	fputc('\n', f);
 	if (!a->enabled && a->nskips == 0) {
 		fprintf(f, "    skipped  container: %s\n", list_not_in(all));
@@ -326,7 +326,7 @@ list_print(struct list *l, const struct options *o)
 		json_object_object_add(root, "containers", containers);
 	}
 	for (i = 0; i < n; i++) {
-		if (pod_announce(items[i]->inst, &host, &a) != 0) {
+		if (announce_instance(items[i]->inst, &host, &a) != 0) {
 			log_error("out of memory");
 			break;
 		}

@@ -362,7 +362,11 @@ engine_settle_cb(evutil_socket_t fd, short what, void *arg)
 	engine_release(e);
 }
 
-/* Inspects c again in ENGINE_PODMAN_SETTLE_MS (once, however asked). */
+/*
+ * Inspects c again ENGINE_PODMAN_SETTLE_MS after the first ask, once
+ * however often asked meanwhile: re-adding a pending timer would restart
+ * it, and checks every second would push the inspect back for ever.
+ */
 static void
 engine_settle(struct engine *e, struct engine_ctr *c)
 {
@@ -376,7 +380,8 @@ engine_settle(struct engine *e, struct engine_ctr *c)
 		    engine_name(e), c->id);
 		return;
 	}
-	evtimer_add(c->settle, &tv);
+	if (!evtimer_pending(c->settle, NULL))
+		evtimer_add(c->settle, &tv);
 }
 
 /*

@@ -9,7 +9,9 @@
 #
 # Stages 1 and 2 are built one after the other, then their ctest runs go
 # side by side (their sandboxes are named after the build folder, so
-# they never meet; most of an integration test is waiting for daemons),
+# they never meet: every integration test, test_engine.sh too, takes
+# its names, its dockerd bridge and its host ports from lib.sh; most of
+# an integration test is waiting for daemons),
 # each to a log printed when both are done.  That keeps the whole run
 # well inside CI's 25 minutes on two cores.
 #

@@ -9,10 +9,15 @@
 # reported, and its own events (init, cleanup, remove) flow.
 #
 # Needs root, dockerd, docker, podman, runc, busybox-static.  It fails (never skips)
-# when it cannot run.  Everything it starts lives under one temp dir
-# (/tmp/pl-engine-*) and is ended by pid.
+# when it cannot run.  Everything it starts lives under lib.sh's sandbox
+# folder and is ended by pid.  lib.sh gives it its names, its block of
+# host ports (pl_port) and its dockerd (own bridge, no iptables), so it
+# never meets another test, nor itself run from another build folder.
 
 set -u
+SOURCE_DIR=${SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$SOURCE_DIR/tests/integration/lib.sh"
 
 fail() {
 	echo "FAIL: $*" >&2
@@ -41,30 +46,12 @@ P() {
 	    --network-backend cni --network-config-dir "$DIR/cni" "$@"
 }
 
-# Stops a dockerd we started (by its pidfile) and waits for it to go.
-stop_dockerd() {
-	local pidfile=$1 pid i
-	[ -f "$pidfile" ] || return 0
-	pid=$(cat "$pidfile" 2>/dev/null) || return 0
-	[ -n "$pid" ] || return 0
-	# Only ever a dockerd whose pidfile is ours.
-	if [ "$(ps -p "$pid" -o comm= 2>/dev/null)" = dockerd ]; then
-		# dockerd gives each container 10 s to stop before SIGKILL.
-		kill "$pid" 2>/dev/null
-		for i in $(seq 300); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -9 "$pid" 2>/dev/null
-	fi
-	rm -f "$pidfile"
-}
-
-# Removes one of our temp dirs: its dockerd, containers' shims, mounts.
+# Ends what lib.sh does not know of in our folder: the Podman service,
+# its containers' conmon, the probe.  lib.sh's pl_cleanup does the rest
+# (dockerd, its shims, bridge, mounts, the folder, the ports).
 clean_dir() {
 	local d=$1 m DIR=$1
 	[ -d "$d" ] || return 0
-	stop_dockerd "$d/docker.pid"
 	if [ -f "$d/podman.pid" ]; then
 		m=$(cat "$d/podman.pid")
 		if [ "$(ps -p "$m" -o comm= 2>/dev/null)" = podman ]; then
@@ -83,30 +70,17 @@ clean_dir() {
 			kill "$m" 2>/dev/null
 		fi
 	fi
-	# Shims of containers that outlived a killed dockerd.
-	for m in $(pgrep -f "containerd-shim.*$d" 2>/dev/null); do
-		kill -9 "$m" 2>/dev/null
-	done
-	awk -v d="$d" 'index($2, d) == 1 { print $2 }' /proc/mounts |
-	    sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
-	rm -rf "$d"
 }
 
-# Leftovers of a run that crashed: only dirs whose owner is dead (another
-# run of this test may be going on), and not one just being made.
-for old in /tmp/pl-engine-*; do
-	[ -d "$old" ] || continue
-	owner=$(cat "$old/owner" 2>/dev/null)
-	if [ -n "$owner" ]; then
-		kill -0 "$owner" 2>/dev/null && continue
-	elif [ -n "$(find "$old" -maxdepth 0 -mmin -1)" ]; then
-		continue
-	fi
-	clean_dir "$old"
+# pl_init removes what a crashed earlier run of this sandbox left (but
+# not its conmon: no folder names it any more) and sets our EXIT trap,
+# replaced below by one that ends our own processes first.
+pl_init engine
+for m in $(pgrep -f "conmon.*$PL_DIR" 2>/dev/null); do
+	pl_log "leftover conmon $m of an earlier run: killing it"
+	kill -9 "$m" 2>/dev/null
 done
-
-DIR=$(mktemp -d /tmp/pl-engine-XXXX) || fail "mktemp"
-echo $$ >"$DIR/owner"
+DIR=$PL_DIR
 SOCK=$DIR/docker.sock
 PROBE_PID=
 
@@ -127,23 +101,15 @@ cleanup() {
 		    "$ENGINE_TEST_LOGS"/ 2>/dev/null
 	fi
 	clean_dir "$DIR"
+	pl_cleanup
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
+# lib.sh's private dockerd: own bridge, --iptables=false, on $SOCK.
 start_dockerd() {
-	local i
-	# Started in a subshell so bash does not report it as a killed job.
-	(setsid dockerd --host "unix://$SOCK" --data-root "$DIR/data" \
-	    --exec-root "$DIR/exec" --pidfile "$DIR/docker.pid" \
-	    --default-ulimit nofile=1024:1024 \
-	    >>"$DIR/dockerd.log" 2>&1 </dev/null &)
-	for i in $(seq 300); do
-		docker -H "unix://$SOCK" version >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	tail -n 20 "$DIR/dockerd.log" >&2
-	fail "dockerd did not come up"
+	pl_dockerd_start
+	[ "$PL_DOCKER_SOCK" = "$SOCK" ] || fail "dockerd on $PL_DOCKER_SOCK, not $SOCK"
 }
 
 D() {
@@ -175,16 +141,6 @@ mark() {
 	wc -l <"$DIR/probe.out"
 }
 
-# A free host port in this test's range 18000-18099 (another run of the
-# suite may hold some).
-free_port() {
-	local p
-	for p in $(seq "$1" 18099); do
-		ss -Hltn "sport = :$p" | grep . >/dev/null || { echo "$p"; return; }
-	done
-	fail "no free port in 18000-18099"
-}
-
 start_dockerd
 
 # The test image: busybox-static alone.
@@ -195,9 +151,9 @@ tar -C "$DIR/img" -cf "$DIR/img.tar" . || fail "tar"
 D import "$DIR/img.tar" pl-engine-bb >/dev/null || fail "docker import"
 
 # A container already running before the probe starts.
-PORT1=$(free_port 18000)
-PORT2=$(free_port $((PORT1 + 1)))
-early=$(D run -d --name pl-early -p $PORT1:80 pl-engine-bb \
+PORT1=$(pl_port 0)
+PORT2=$(pl_port 1)
+early=$(D run -d --name pl-early -p "$PORT1:80" pl-engine-bb \
     /bin/busybox httpd -f -p 80) || fail "docker run pl-early"
 
 "$PROBE" -d "$SOCK" >"$DIR/probe.out" 2>"$DIR/probe.err" &
@@ -217,7 +173,7 @@ echo "ok: early container reported in the sync, engine is docker"
 
 # docker run -> container line (running).
 m=$(mark)
-web=$(D run -d --name pl-web -p $PORT2:80 pl-engine-bb \
+web=$(D run -d --name pl-web -p "$PORT2:80" pl-engine-bb \
     /bin/busybox httpd -f -p 80) || fail "docker run pl-web"
 wait_line "^container $web pl-web running" "$m" 10
 echo "ok: docker run reported"
@@ -329,7 +285,7 @@ echo "ok: burst of 12 started and removed at once"
 # dockerd killed and started again: BACKOFF, then a new sync bracket.
 m=$(mark)
 D rm -f pl-web2 >/dev/null
-stop_dockerd "$DIR/docker.pid"
+pl_dockerd_halt
 wait_line '^state BACKOFF$' "$m" 10
 grep -q 'retrying in' "$DIR/probe.err" || fail "no 'retrying in' log line"
 sleep 1

@@ -110,7 +110,13 @@ int announcement_address_cmp(const void *a, const void *b);
  */
 bool announcement_same_name(
     const struct announce_service *x, const struct announce_service *y);
-/* True when a and b publish the same records (skips are not compared). */
+/*
+ * True when a and b publish the same records: services and address
+ * records (what goes on the wire; aliases only through their addresses).
+ */
+bool announcement_records_equal(
+    const struct announcement *a, const struct announcement *b);
+/* Records and aliases equal (skips are not compared). */
 bool announcement_equal(
     const struct announcement *a, const struct announcement *b);
 /* A deep copy, or NULL. */

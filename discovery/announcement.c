@@ -102,16 +102,15 @@ announcement_service_cmp(const void *pa, const void *pb)
 }
 
 bool
-announcement_equal(const struct announcement *a, const struct announcement *b)
+announcement_records_equal(
+    const struct announcement *a, const struct announcement *b)
 {
 	const struct announce_address *p, *q;
 	size_t i;
 
 	if (a == NULL || b == NULL)
 		return (a == b);
-	if (a->nservices != b->nservices || a->naddresses != b->naddresses ||
-	    announcement_strv_cmp(
-		a->aliases, a->naliases, b->aliases, b->naliases) != 0)
+	if (a->nservices != b->nservices || a->naddresses != b->naddresses)
 		return (false);
 	for (i = 0; i < a->nservices; i++) {
 		if (announcement_service_cmp(
@@ -127,6 +126,16 @@ announcement_equal(const struct announcement *a, const struct announcement *b)
 			return (false);
 	}
 	return (true);
+}
+
+bool
+announcement_equal(const struct announcement *a, const struct announcement *b)
+{
+	if (!announcement_records_equal(a, b))
+		return (false);
+	return (a == NULL ||
+	    announcement_strv_cmp(
+		a->aliases, a->naliases, b->aliases, b->naliases) == 0);
 }
 
 /* Copies n strings; false on ENOMEM (the copied ones stay in *out). */

@@ -820,7 +820,7 @@ publisher_set(struct publisher *p, const char *key, const char *what,
 	k = pub_key_find(p, key);
 	if (what != NULL && (w = strdup(what)) == NULL)
 		return -ENOMEM;
-	if (k != NULL && announcement_equal(k->rec, a)) {
+	if (k != NULL && announcement_records_equal(k->rec, a)) {
 		/* Same records: nothing goes to the network. */
 		free(k->what);
 		k->what = w;

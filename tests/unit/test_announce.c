@@ -1860,13 +1860,19 @@ test_equal_every_field(void **state)
 			x.naddresses = 0;
 			break;
 		}
-		if (announcement_equal(c, &x))
+		if (announcement_equal(c, &x) ||
+		    announcement_records_equal(c, &x))
 			fail_msg("change %d went unnoticed", i);
 	}
 	/* Whether it opted in is not a record. */
 	x.naddresses = 1;
 	x.enabled = false;
 	assert_true(announcement_equal(c, &x));
+	assert_true(announcement_records_equal(c, &x));
+	/* An alias is no record of its own (the publisher's comparison). */
+	x.naliases = 0;
+	assert_false(announcement_equal(c, &x));
+	assert_true(announcement_records_equal(c, &x));
 	announcement_free(c);
 }
 

@@ -417,6 +417,13 @@ engine_event_cb(const struct engine_event *ev, void *arg)
 	if (ev->type == NULL || action == NULL)
 		return;
 
+	/*
+	 * Docker's network events carry the network's id: one we do not
+	 * know is listed again.  Podman's carry only the container's (never
+	 * a known network), and come only from podman network connect and
+	 * disconnect, not at every start: the container may be on a new
+	 * network, so each lists them again.
+	 */
 	if (strcmp(ev->type, "network") == 0) {
 		if (ev->id != NULL && !engine_net_known(e, ev->id))
 			engine_nets_refresh(e);

@@ -99,7 +99,6 @@ struct announce_what {
 	const char *subitem; /* item naming that list */
 	const char *portitem; /* item naming the selection */
 	struct announce_sel sel;
-	bool explicit; /* the user named this port */
 };
 
 /* One announce_instance() call: its inputs, what it built, its error. */
@@ -164,6 +163,8 @@ void announce_txt_clear(struct announce_txt *t);
 void announce_txt_labels(
     struct announce_ctx *c, struct announce_txt *t, const char *prefix);
 void announce_main_txt(struct announce_ctx *c);
+/* announcement.c: copies n strings; false on ENOMEM (the copied stay). */
+bool announcement_strv_copy(char **src, size_t n, char ***out, size_t *nout);
 bool announce_txt_copy(struct announce_ctx *c, const struct announce_txt *t,
     char ***out, size_t *n);
 bool announce_subtypes(struct announce_ctx *c, struct announce_service *s,

@@ -334,8 +334,10 @@ announce_emit_cand(struct announce_ctx *c, const struct announce_what *w,
 }
 
 /*
- * Announces what w selects: one port, or (sel.port 0) that is done by
- * the caller.
+ * Announces the offered ports w->sel matches.  When none does, the port
+ * the user named is announced anyway on the host network or in
+ * container-address mode (listening there needs no EXPOSE); otherwise
+ * it is a skip.
  */
 void
 announce_emit(struct announce_ctx *c, const struct announce_what *w)
@@ -353,7 +355,7 @@ announce_emit(struct announce_ctx *c, const struct announce_what *w)
 	}
 	if (found || c->error != 0)
 		return;
-	if (w->explicit && (c->hostnet || c->cmode)) {
+	if (c->hostnet || c->cmode) {
 		/* Listening needs no EXPOSE: announce what the user named. */
 		synth.port = w->sel.port;
 		if (w->sel.proto != ANNOUNCE_PROTO_ANY)

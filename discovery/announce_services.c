@@ -192,7 +192,6 @@ announce_id_service(struct announce_ctx *c, const char *id)
 	w.txt = &txt;
 	w.subitem = subitem;
 	w.portitem = portitem;
-	w.explicit = true;
 	for (i = 0; i < n && c->error == 0; i++) {
 		w.sel = sels[i];
 		announce_emit(c, &w);
@@ -221,7 +220,6 @@ announce_main_services(struct announce_ctx *c, struct announce_sel *sels,
 	w.subitem = "label portlight.subtypes";
 	w.portitem = "label portlight.port";
 	if (listed) {
-		w.explicit = true;
 		for (i = 0; i < nsels && c->error == 0; i++) {
 			w.sel = sels[i];
 			announce_emit(c, &w);
@@ -277,7 +275,6 @@ announce_env_services(struct announce_ctx *c)
 	w.subtypes = announce_label(c, "portlight.subtypes");
 	w.subitem = "label portlight.subtypes";
 	w.portitem = "env PORTLIGHT_ANNOUNCE";
-	w.explicit = true;
 	for (i = 0; i < c->nspecs && c->error == 0; i++) {
 		if (dropped[i])
 			continue;

@@ -125,20 +125,14 @@ bool
 announce_txt_copy(struct announce_ctx *c, const struct announce_txt *t,
     char ***out, size_t *n)
 {
-	size_t i;
-
-	*out = NULL;
-	*n = 0;
-	if (t == NULL || t->n == 0)
+	if (t == NULL) {
+		*out = NULL;
+		*n = 0;
 		return (true);
-	if ((*out = calloc(t->n, sizeof **out)) == NULL) {
+	}
+	if (!announcement_strv_copy(t->items, t->n, out, n)) {
 		announce_nomem(c);
 		return (false);
-	}
-	for (i = 0; i < t->n; i++) {
-		if (((*out)[i] = announce_strdup(c, t->items[i])) == NULL)
-			return (false);
-		(*n)++;
 	}
 	return (true);
 }

@@ -138,8 +138,7 @@ announcement_equal(const struct announcement *a, const struct announcement *b)
 		a->aliases, a->naliases, b->aliases, b->naliases) == 0);
 }
 
-/* Copies n strings; false on ENOMEM (the copied ones stay in *out). */
-static bool
+bool
 announcement_strv_copy(char **src, size_t n, char ***out, size_t *nout)
 {
 	size_t i;

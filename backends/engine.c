@@ -347,8 +347,8 @@ engine_list_done(struct http_request *req, int result, long status,
 			goto out;
 		}
 		/* A gone seen on the stream meanwhile is newer: keep it. */
-		if (c->want == ENGINE_WANT_NONE)
-			c->want = ENGINE_WANT_INSPECT;
+		if (c->want == EVENTSTREAM_NONE)
+			c->want = EVENTSTREAM_INSPECT;
 	}
 	json_object_put(root);
 	log_debug(

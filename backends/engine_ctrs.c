@@ -111,7 +111,7 @@ engine_ctrs_busy(const struct engine *e)
 
 	TAILQ_FOREACH(c, &e->ctrs, entry)
 	{
-		if (c->want != ENGINE_WANT_NONE || c->inspect != NULL)
+		if (c->want != EVENTSTREAM_NONE || c->inspect != NULL)
 			return true;
 	}
 	return false;
@@ -297,8 +297,8 @@ engine_pass(struct engine *e)
 	for (c = TAILQ_FIRST(&e->ctrs); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
 		switch (c->want) {
-		case ENGINE_WANT_GONE:
-			c->want = ENGINE_WANT_NONE;
+		case EVENTSTREAM_GONE:
+			c->want = EVENTSTREAM_NONE;
 			if (c->inspect != NULL)
 				c->stale = true;
 			/* An inspect after a stop would only find it dead. */
@@ -314,18 +314,18 @@ engine_pass(struct engine *e)
 			/* The owner may have made us free other entries. */
 			next = TAILQ_NEXT(c, entry);
 			break;
-		case ENGINE_WANT_INSPECT:
+		case EVENTSTREAM_INSPECT:
 			/* One in flight per id; a new network list first. */
 			if (c->inspect != NULL || e->netreq != NULL ||
 			    e->ninspects >= ENGINE_INSPECTS_MAX)
 				break;
-			c->want = ENGINE_WANT_NONE;
+			c->want = EVENTSTREAM_NONE;
 			engine_inspect(e, c);
 			break;
-		case ENGINE_WANT_NONE:
+		case EVENTSTREAM_NONE:
 			break;
 		}
-		if (c->want == ENGINE_WANT_NONE && c->inspect == NULL &&
+		if (c->want == EVENTSTREAM_NONE && c->inspect == NULL &&
 		    !engine_ctr_settling(c))
 			engine_ctr_free(e, c);
 	}
@@ -356,8 +356,8 @@ engine_settle_cb(evutil_socket_t fd, short what, void *arg)
 	struct engine *e = c->e;
 
 	engine_hold(e);
-	if (c->want == ENGINE_WANT_NONE)
-		c->want = ENGINE_WANT_INSPECT;
+	if (c->want == EVENTSTREAM_NONE)
+		c->want = EVENTSTREAM_INSPECT;
 	engine_schedule(e);
 	engine_release(e);
 }
@@ -399,12 +399,13 @@ engine_podman_settles(const struct engine *e, const struct engine_event *ev)
 		strcmp(ev->action, "exec_died") == 0);
 }
 
+/* eventstream_dispatch gives every event a type, an action and an id. */
 void
 engine_event_cb(const struct engine_event *ev, void *arg)
 {
 	struct engine *e = arg;
-	enum engine_want want = ENGINE_WANT_NONE;
-	const char *action = ev->action, *id = ev->id;
+	enum eventstream_effect want = eventstream_effect(ev);
+	const char *id = ev->container;
 	struct engine_ctr *c;
 	bool settle;
 
@@ -414,8 +415,6 @@ engine_event_cb(const struct engine_event *ev, void *arg)
 		e->last_time_nano = ev->time_nano;
 	}
 	e->seen_events = true;
-	if (ev->type == NULL || action == NULL)
-		return;
 
 	/*
 	 * Docker's network events carry the network's id: one we do not
@@ -424,26 +423,13 @@ engine_event_cb(const struct engine_event *ev, void *arg)
 	 * disconnect, not at every start: the container may be on a new
 	 * network, so each lists them again.
 	 */
-	if (strcmp(ev->type, "network") == 0) {
-		if (ev->id != NULL && !engine_net_known(e, ev->id))
-			engine_nets_refresh(e);
-		id = ev->container;
-	}
-	switch (eventstream_effect(ev)) {
-	case EVENTSTREAM_INSPECT:
-		want = ENGINE_WANT_INSPECT;
-		break;
-	case EVENTSTREAM_GONE:
-		want = ENGINE_WANT_GONE;
-		break;
-	case EVENTSTREAM_NONE:
-		break;
-	}
-	log_debug("%s: event %s %s %.12s%s%s", engine_name(e), ev->type, action,
-	    id != NULL ? id : "?", ev->health != NULL ? " " : "",
+	if (strcmp(ev->type, "network") == 0 && !engine_net_known(e, ev->id))
+		engine_nets_refresh(e);
+	log_debug("%s: event %s %s %.12s%s%s", engine_name(e), ev->type,
+	    ev->action, id, ev->health != NULL ? " " : "",
 	    ev->health != NULL ? ev->health : "");
 	settle = engine_podman_settles(e, ev);
-	if ((want == ENGINE_WANT_NONE && !settle) || !engine_valid_id(id))
+	if ((want == EVENTSTREAM_NONE && !settle) || !engine_valid_id(id))
 		return;
 	c = engine_ctr_get(
 	    e, id, strcmp(ev->type, "container") == 0 ? ev->name : NULL);
@@ -452,7 +438,7 @@ engine_event_cb(const struct engine_event *ev, void *arg)
 		    engine_name(e), id);
 		return;
 	}
-	if (want != ENGINE_WANT_NONE)
+	if (want != EVENTSTREAM_NONE)
 		c->want = want;
 	if (settle)
 		engine_settle(e, c);

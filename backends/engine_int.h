@@ -23,8 +23,8 @@
 #include <event2/event.h>
 
 #include "engine.h"
+#include "eventstream.h"
 
-struct engine_event;
 struct http_request;
 
 #define ENGINE_TIMEOUT_MS 10000L
@@ -35,12 +35,6 @@ struct http_request;
 /* Pod names remembered per engine; past this the memory starts afresh. */
 #define ENGINE_PODS_MAX 64
 
-enum engine_want {
-	ENGINE_WANT_NONE = 0,
-	ENGINE_WANT_INSPECT,
-	ENGINE_WANT_GONE,
-};
-
 /* A container something is pending for; freed once nothing is. */
 struct engine_ctr {
 	TAILQ_ENTRY(engine_ctr) entry;
@@ -50,7 +44,8 @@ struct engine_ctr {
 	struct http_request *inspect;
 	/* Podman: inspected, waiting for its pod from the libpod inspect. */
 	struct instance *held;
-	enum engine_want want;
+	/* What the pass is to do: from an event, the list or a settle. */
+	enum eventstream_effect want;
 	/* The inspect in flight started before a gone: its answer is old. */
 	bool stale;
 	/* Podman: a timer to inspect again once a health check is saved. */

@@ -94,10 +94,8 @@ say "binary: $PORTLIGHT_BIN ($("$PORTLIGHT_BIN" --version 2>&1 | head -1))"
 mkfifo "$PL_DIR/watch.fifo"
 /usr/bin/python3 "$BENCH_PY" stamp <"$PL_DIR/watch.fifo" >"$PL_DIR/watch.log" &
 pl_track $! watch-stamp
-ip netns exec "$PL_NS_B" /usr/bin/python3 "$PL_MDNS_TOOL" watch "$T" \
-	--timeout 100000 >"$PL_DIR/watch.fifo" &
-pl_track $! watch
-sleep 2 # the watcher's first queries are answered
+pl_mdns_bg "$PL_DIR/watch.fifo" "$PL_DIR/watch.err" watch "$T" \
+	--timeout 100000
 names=()
 for ((i = 1; i <= SAMPLES; i++)); do
 	n=$(printf 'bl-%02d' "$i")

@@ -963,6 +963,35 @@ pl_mdns() {
 	ip netns exec "$PL_NS_B" /usr/bin/python3 "$PL_MDNS_TOOL" "$@"
 }
 
+# pl_mdns_bg OUT ERR ARGS...: pl_mdns ARGS in the background, stdout to
+# OUT and stderr to ERR; returns once it listens (mdns_browse.py --ready),
+# so nothing the caller does next happens before the observer is there.
+# Sets PL_MDNS_PID (the python process: ip netns exec execs it).
+pl_mdns_bg() {
+	local out=$1 err=$2 ready
+	shift 2
+	PL_MDNS_BG=$((${PL_MDNS_BG:-0} + 1))
+	ready=$PL_DIR/mdns-ready.$PL_MDNS_BG
+	rm -f "$ready"
+	ip netns exec "$PL_NS_B" /usr/bin/python3 "$PL_MDNS_TOOL" \
+		--ready "$ready" "$@" >"$out" 2>"$err" &
+	PL_MDNS_PID=$!
+	pl_track "$PL_MDNS_PID" mdns
+	pl_wait_for 15 pl_mdns_bg_ready "$ready" || true
+	if [ ! -e "$ready" ]; then
+		cat "$err" >&2
+		pl_alive "$PL_MDNS_PID" ||
+			pl_die "mdns_browse.py $* (pid $PL_MDNS_PID) ended before it listened"
+		pl_die "mdns_browse.py $* (pid $PL_MDNS_PID) was not listening within 15 s"
+	fi
+	rm -f "$ready"
+}
+
+# pl_mdns_bg_ready FILE: the observer made FILE, or has ended.
+pl_mdns_bg_ready() {
+	[ -e "$1" ] || ! pl_alive "$PL_MDNS_PID"
+}
+
 # pl_json FILE EXPR: print a value from a JSON file (EXPR in Python over
 # `d`, e.g. 'd["port"]'); fails when the file is not JSON.
 pl_json() {

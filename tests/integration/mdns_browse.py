@@ -36,7 +36,10 @@ second network namespace, so that it sees only what went on the wire:
 TYPE is _svc._tcp, with or without ".local.".  Instance names are
 compared exactly (case-sensitively).  --interface IP (before the command,
 repeatable) chooses the interfaces; default: every non-loopback IPv4
-address of the namespace.  --verbose prints timings on stderr.
+address of the namespace.  --verbose prints timings on stderr.  --ready
+FILE (before the command) creates FILE once the command listens (its
+browsers exist, or for resolve its first query is about to go), so that a
+test running it in the background knows when it may act.
 """
 
 import argparse
@@ -61,6 +64,14 @@ except ImportError as e:  # pragma: no cover
 
 POLL = 0.1
 VERBOSE = False
+READY = None  # --ready FILE, created once by mark_ready()
+
+
+def mark_ready():
+    global READY
+    if READY is not None:
+        open(READY, "w").close()
+        READY = None
 
 
 def full_type(t):
@@ -127,6 +138,7 @@ class Watcher:
             st = "%s._sub.%s" % (s.split("._sub.")[0], stype)
             self.browsers.append(ServiceBrowser(
                 zc, st, handlers=[self._sub_handler(s)]))
+        mark_ready()
 
     def _on(self, zeroconf, service_type, name, state_change):
         with self.lock:
@@ -256,6 +268,7 @@ def cmd_browse(zc, args):
     if "*" in args.type:
         enum = ServiceBrowser(zc, "_services._dns-sd._udp.local.",
                               handlers=[on_type])
+    mark_ready()
     time.sleep(args.timeout)
     if enum is not None:
         enum.cancel()
@@ -362,6 +375,7 @@ def cmd_resolve(zc, args):
     delay = 0.25
     first = {}
     found = {}
+    mark_ready()
     while True:
         now = time.monotonic()
         for host in hosts:
@@ -431,6 +445,8 @@ def main(argv):
                    help="print timings (elapsed=S) on stderr")
     p.add_argument("--interface", action="append",
                    help="IPv4 address of an interface to use (repeatable)")
+    p.add_argument("--ready", metavar="FILE",
+                   help="create FILE once the command listens")
     sub = p.add_subparsers(dest="cmd", required=True)
 
     b = sub.add_parser("browse")
@@ -470,8 +486,9 @@ def main(argv):
     t.add_argument("--timeout", type=float, default=10.0)
 
     args = p.parse_args(argv)
-    global VERBOSE
+    global VERBOSE, READY
     VERBOSE = args.verbose
+    READY = args.ready
     zc = make_zc(args)
     try:
         return {"browse": cmd_browse, "wait": cmd_wait, "gone": cmd_gone,

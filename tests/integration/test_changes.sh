@@ -62,10 +62,9 @@ watch_start() {
 	local label=$1 size last_size=-1 quiet=0
 	shift
 	WATCH_FILE=$PL_DIR/watch-$label.jsonl
-	ip netns exec "$PL_NS_B" /usr/bin/python3 "$PL_MDNS_TOOL" watch "$T" \
-		--timeout 120 >"$WATCH_FILE" 2>"$PL_DIR/watch-$label.err" &
-	WATCH_PID=$!
-	sleep 1 # listening before anything happens
+	pl_mdns_bg "$WATCH_FILE" "$PL_DIR/watch-$label.err" watch "$T" \
+		--timeout 120
+	WATCH_PID=$PL_MDNS_PID
 	for _ in $(seq 150); do
 		[ $# -gt 0 ] || break
 		size=$(stat -c %s "$WATCH_FILE")

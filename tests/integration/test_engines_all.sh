@@ -211,12 +211,15 @@ rm -f "$PLP_XDG/docker.sock"
 
 # ------------------------------------------------------------------ the pod
 
-# watch_start SECONDS / watch_kept NAME: zeroconf's changes meanwhile;
-# NAME was seen and never removed.
+# watch_start SECONDS NAME / watch_kept NAME: zeroconf's changes
+# meanwhile; NAME was seen and never removed.  watch_start returns once
+# the watch has seen NAME (present already) added, or after 5 s.
 watch_start() {
-	pl_mdns watch "$T" --timeout "$1" >"$PL_DIR/watch.jsonl" &
-	WATCH_PID=$!
-	sleep 1.5 # it has seen everything present first
+	pl_mdns_bg "$PL_DIR/watch.jsonl" "$PL_DIR/watch.err" watch "$T" \
+		--timeout "$1"
+	WATCH_PID=$PL_MDNS_PID
+	pl_wait_for 5 grep -q "\"event\": \"added\", \"name\": \"$2\"" \
+		"$PL_DIR/watch.jsonl" || true
 }
 # shellcheck disable=SC2317
 watch_kept() {
@@ -226,7 +229,7 @@ watch_kept() {
 			"$PL_DIR/watch.jsonl"
 }
 
-watch_start 4
+watch_start 4 plpod
 plp_podman "$PLP_ROOTFUL_SOCK" rm -f -t 0 m1 >/dev/null
 pl_check "log: member m1 left the pod, still announced for the others" \
 	pl_wait_for 10 pl_portlight_log_has "pod .* \(plpod\): container .* \(m1\) left it"
@@ -237,7 +240,7 @@ pl_check "after the member's removal plpod still resolves on port $P1" \
 
 # ----------------------------------------- the user's service lost briefly
 
-watch_start 9
+watch_start 9 Rootless
 plp_rootless_stop
 pl_check "service stopped: log says its records are kept for the 30 s grace period" \
 	pl_wait_for 10 pl_portlight_log_has \

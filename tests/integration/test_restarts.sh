@@ -74,18 +74,18 @@ running() {
 	[ "$(pl_docker inspect -f '{{.State.Running}}' "$1" 2>/dev/null)" = true ]
 }
 
-# watch_back NAME:PORT...: start one observer per name in B (background),
-# waiting up to 40 s for it to be announced; wait_back collects them.
+# watch_back NAME:PORT...: start one observer per name in B (background,
+# listening when this returns), waiting up to 40 s for it to be
+# announced; wait_back collects them.
 declare -A watcher
 watch_back() {
 	local spec n
 	for spec in "$@"; do
 		n=${spec%%:*}
-		pl_mdns wait "$n" "$T" --port "${spec#*:}" --timeout 40 \
-			>"$PL_DIR/back_$n.json" 2>"$PL_DIR/back_$n.err" &
-		watcher[$n]=$!
+		pl_mdns_bg "$PL_DIR/back_$n.json" "$PL_DIR/back_$n.err" \
+			wait "$n" "$T" --port "${spec#*:}" --timeout 40
+		watcher[$n]=$PL_MDNS_PID
 	done
-	sleep 1 # the observers are listening before anything returns
 }
 
 # wait_back LIMIT_MS SINCE_MS WHAT NAME...: each NAME was seen from B

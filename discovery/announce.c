@@ -113,15 +113,13 @@ announce_str_cmp(const void *a, const void *b)
  * hostile label key); the same skip twice is kept once, since a
  * selection can meet the same problem for several bindings.
  */
-void
-announce_skip(struct announce_ctx *c, const char *item, const char *fmt, ...)
+static void __attribute__((format(printf, 3, 0))) announce_vskip(
+    struct announce_ctx *c, const char *item, const char *fmt, va_list ap)
 {
 	struct announcement *a = c->a;
 	struct announce_skip *sk;
 	char buf[ANNOUNCE_ITEM_MAX + 4], *reason;
 	size_t i;
-	va_list ap;
-	int r;
 
 	if (c->error != 0)
 		return;
@@ -132,10 +130,7 @@ announce_skip(struct announce_ctx *c, const char *item, const char *fmt, ...)
 		i += 3;
 	}
 	buf[i] = '\0';
-	va_start(ap, fmt);
-	r = vasprintf(&reason, fmt, ap);
-	va_end(ap);
-	if (r < 0) {
+	if (vasprintf(&reason, fmt, ap) < 0) {
 		announce_nomem(c);
 		return;
 	}
@@ -160,28 +155,31 @@ announce_skip(struct announce_ctx *c, const char *item, const char *fmt, ...)
 	a->nskips++;
 }
 
-/* announce_skip() with the item "label KEY". */
+void
+announce_skip(struct announce_ctx *c, const char *item, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	announce_vskip(c, item, fmt, ap);
+	va_end(ap);
+}
+
+/* announce_skip() with the item "label KEY" (cut as every item is). */
 void
 announce_skip_label(
     struct announce_ctx *c, const char *key, const char *fmt, ...)
 {
-	char item[ANNOUNCE_ITEM_MAX + 16], *reason;
+	char item[ANNOUNCE_ITEM_MAX + 16];
 	va_list ap;
-	int r;
 
 	snprintf(item, sizeof item, "label %.*s", ANNOUNCE_ITEM_MAX, key);
 	va_start(ap, fmt);
-	r = vasprintf(&reason, fmt, ap);
+	announce_vskip(c, item, fmt, ap);
 	va_end(ap);
-	if (r < 0) {
-		announce_nomem(c);
-		return;
-	}
-	announce_skip(c, item, "%s", reason);
-	free(reason);
 }
 
-/* A value quoted for a reason; "" on ENOMEM (the error is set). */
+/* A value quoted for a reason; NULL on ENOMEM (the error is set). */
 char *
 announce_quote(struct announce_ctx *c, const char *s)
 {

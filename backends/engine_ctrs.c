@@ -151,6 +151,24 @@ engine_take_held(struct engine *e, struct engine_ctr *c)
 	return inst;
 }
 
+/*
+ * Starts c's one request in flight: its inspect, or a second request for
+ * held (libpod or pod inspect), which then waits in c->held for the
+ * answer (engine_take_held).  Returns 0, or -ENOMEM.
+ */
+int
+engine_ctr_request(struct engine *e, struct engine_ctr *c, const char *path,
+    size_t cap, http_done_cb done_cb, struct instance *held)
+{
+	c->inspect = http_get(
+	    e->http, e->socket, path, cap, ENGINE_TIMEOUT_MS, done_cb, c);
+	if (c->inspect == NULL)
+		return -ENOMEM;
+	c->held = held;
+	e->ninspects++;
+	return 0;
+}
+
 static void
 engine_podinfo_done(struct http_request *req, int result, long status,
     const char *body, size_t len, void *arg)
@@ -254,14 +272,9 @@ engine_inspect_done(struct http_request *req, int result, long status,
 		snprintf(path, sizeof path,
 		    "/v%d.0.0/libpod/containers/%s/json", e->libpod_major,
 		    c->id);
-		c->inspect =
-		    http_get(e->http, e->socket, path, ENGINE_INSPECT_CAP,
-			ENGINE_TIMEOUT_MS, engine_podinfo_done, c);
-		if (c->inspect != NULL) {
-			c->held = inst;
-			e->ninspects++;
+		if (engine_ctr_request(e, c, path, ENGINE_INSPECT_CAP,
+			engine_podinfo_done, inst) == 0)
 			goto out;
-		}
 	}
 	engine_deliver(e, c, inst);
 out:
@@ -276,15 +289,11 @@ engine_inspect(struct engine *e, struct engine_ctr *c)
 	char path[256];
 
 	snprintf(path, sizeof path, "%s/containers/%s/json", e->prefix, c->id);
-	c->inspect = http_get(e->http, e->socket, path, ENGINE_INSPECT_CAP,
-	    ENGINE_TIMEOUT_MS, engine_inspect_done, c);
-	if (c->inspect == NULL) {
+	if (engine_ctr_request(
+		e, c, path, ENGINE_INSPECT_CAP, engine_inspect_done, NULL) != 0)
 		log_warnx("%s: container %.12s: inspect: out of memory, "
 			  "skipping",
 		    engine_name(e), c->id);
-		return;
-	}
-	e->ninspects++;
 }
 
 /* The coalesced pass: what each container needs, done once. */

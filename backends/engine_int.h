@@ -24,8 +24,7 @@
 
 #include "engine.h"
 #include "eventstream.h"
-
-struct http_request;
+#include "http.h"
 
 #define ENGINE_TIMEOUT_MS 10000L
 #define ENGINE_SMALL_CAP (1024 * 1024)
@@ -142,6 +141,12 @@ void engine_pass_cb(evutil_socket_t fd, short what, void *arg);
 /* Hands a fresh instance to the owner. */
 void engine_deliver(
     struct engine *e, struct engine_ctr *c, struct instance *inst);
+/*
+ * Starts c's one request in flight; held, when not NULL, waits in c->held
+ * for its answer.  Returns 0, or -ENOMEM.
+ */
+int engine_ctr_request(struct engine *e, struct engine_ctr *c, const char *path,
+    size_t cap, http_done_cb done_cb, struct instance *held);
 /* The instance waiting in c->held, or NULL when it went stale. */
 struct instance *engine_take_held(struct engine *e, struct engine_ctr *c);
 /* The event stream's callbacks (eventstream_new). */

@@ -117,11 +117,6 @@ engine_pod_lookup(struct engine *e, struct engine_ctr *c, struct instance *inst)
 		return false;
 	snprintf(path, sizeof path, "/v%d.0.0/libpod/pods/%s/json",
 	    e->libpod_major, inst->pod);
-	c->inspect = http_get(e->http, e->socket, path, ENGINE_SMALL_CAP,
-	    ENGINE_TIMEOUT_MS, engine_podname_done, c);
-	if (c->inspect == NULL)
-		return false;
-	c->held = inst;
-	e->ninspects++;
-	return true;
+	return engine_ctr_request(e, c, path, ENGINE_SMALL_CAP,
+		   engine_podname_done, inst) == 0;
 }

@@ -117,9 +117,11 @@ engine_enter_state(struct engine *e, enum engine_state state, const char *why)
 	enum engine_state old = e->state;
 	bool quiet;
 
+	/* A retry after the same failure is quiet; a resync (why) is not. */
 	quiet = e->fail_repeat &&
 	    (state == ENGINE_BACKOFF ||
-		(state == ENGINE_CONNECTING && old == ENGINE_BACKOFF));
+		(state == ENGINE_CONNECTING && old == ENGINE_BACKOFF &&
+		    why == NULL));
 	if (state == ENGINE_STREAMING) {
 		e->fail_why[0] = '\0';
 		e->fail_repeat = false;

@@ -245,16 +245,9 @@ announce_env_services(struct announce_ctx *c)
 {
 	struct announce_what w = {0};
 	char sid[24], *name;
-	bool *dropped;
 	size_t i;
 	int proto;
 
-	if (c->nspecs == 0)
-		return;
-	if ((dropped = calloc(c->nspecs, sizeof *dropped)) == NULL) {
-		announce_nomem(c);
-		return;
-	}
 	for (i = 0; i < c->nspecs && c->error == 0; i++) {
 		proto = announce_validate_type_proto(c->specs[i].type);
 		if (announce_claimed(
@@ -263,7 +256,6 @@ announce_env_services(struct announce_ctx *c)
 			    "spec for port %u: labels set that port, "
 			    "they win",
 			    c->specs[i].port);
-			dropped[i] = true;
 			continue;
 		}
 		announce_add_sel(
@@ -276,7 +268,9 @@ announce_env_services(struct announce_ctx *c)
 	w.subitem = "label portlight.subtypes";
 	w.portitem = "env PORTLIGHT_ANNOUNCE";
 	for (i = 0; i < c->nspecs && c->error == 0; i++) {
-		if (dropped[i])
+		/* Skipped above: labels set its port (c->claims is as it was). */
+		if (announce_claimed(c->claims, c->nclaims, c->specs[i].port,
+			announce_validate_type_proto(c->specs[i].type)))
 			continue;
 		name = NULL;
 		announce_try_name(
@@ -290,5 +284,4 @@ announce_env_services(struct announce_ctx *c)
 		announce_emit(c, &w);
 		free(name);
 	}
-	free(dropped);
 }

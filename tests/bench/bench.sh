@@ -61,7 +61,7 @@ create() {
 }
 
 events() {
-	grep -c ' portlight: debug: docker: event container ' "$LOG" || true
+	pl_portlight_log_count ' portlight: debug: docker: event container '
 }
 
 # ------------------------------------------------- portlight, stamped log
@@ -76,7 +76,10 @@ ip netns exec "$PL_NS_A" env -u DOCKER_HOST \
 	</dev/null 2>"$PL_DIR/portlight.fifo" >&2 &
 PID=$!
 pl_track "$PID" portlight
-pl_wait_for 15 grep -q 'STREAMING' "$LOG" || pl_die "portlight did not reach STREAMING"
+# lib.sh's pl_portlight_* helpers work on this portlight and its log.
+PL_PORTLIGHT_PID=$PID
+PL_PORTLIGHT_LOG=$LOG
+pl_wait_for 15 pl_portlight_log_has STREAMING || pl_die "portlight did not reach STREAMING"
 curl -sN --unix-socket "$PL_DOCKER_SOCK" \
 	'http://d/v1.41/events?filters=%7B%22type%22%3A%5B%22container%22%5D%7D' \
 	>"$PL_DIR/events.jsonl" &
@@ -135,7 +138,7 @@ t0=$(pl_now_ms)
 cpu0=$(pl_cpu_ms "$PID")
 ev0=$(events)
 pl_parallel "$WORKERS" start_n
-pl_wait_for 120 eval '[ "$(grep -c "(bn-[0-9]*): announced" "$LOG")" -ge "$N" ]' ||
+pl_wait_for 120 pl_portlight_log_count_above '\(bn-[0-9]*\): announced' $((N - 1)) ||
 	say "  (not all $N were announced within 120 s)"
 t1=$(pl_now_ms)
 sleep 2
@@ -196,14 +199,8 @@ say "  entry groups committed $(grep -c '(bc-[0-9]*): committed' "$LOG") times, 
 pl_avahi_groups 8 >"$PL_DIR/groups"
 say "  entry groups left in avahi-daemon: $(awk '{ s += $2 } END { print s + 0 }' "$PL_DIR/groups") (none run)"
 
-kill -TERM "$PID"
-for ((i = 0; i < 100; i++)); do
-	pl_alive "$PID" || break
-	sleep 0.1
-done
-status=0
-wait "$PID" || status=$?
-say "  SIGTERM: portlight exited with status $status"
+pl_portlight_stop TERM 10 || true
+say "  SIGTERM: portlight exited with status $PL_PORTLIGHT_STATUS"
 say ""
 pl_dockerd_halt # faster than removing each container
 echo "===== results ($OUT) ====="

@@ -992,6 +992,12 @@ pl_mdns_bg_ready() {
 	[ -e "$1" ] || ! pl_alive "$PL_MDNS_PID"
 }
 
+# pl_mdns_resolves HOST IP [SECONDS]: HOST.local resolves to IP (among
+# others) from B within SECONDS (default 3).
+pl_mdns_resolves() {
+	pl_mdns resolve "$1" --timeout "${3:-3}" | grep -xF -- "$2" >/dev/null
+}
+
 # pl_json FILE EXPR: print a value from a JSON file (EXPR in Python over
 # `d`, e.g. 'd["port"]'); fails when the file is not JSON.
 pl_json() {

@@ -109,10 +109,6 @@ lm_logged_all() {
 	return "$rc"
 }
 
-lm_in_log_is() {
-	[ "$(pl_portlight_log_count "$1")" -eq "$2" ]
-}
-
 # lm_has FILE NAME / lm_lacks FILE NAME: NAME is (not) a line of FILE.
 lm_has() {
 	grep -qxF -- "$2" "$1"
@@ -120,11 +116,6 @@ lm_has() {
 
 lm_lacks() {
 	! grep -qxF -- "$2" "$1"
-}
-
-# lm_resolves HOST IP: HOST.local resolves to IP (among others) from B.
-lm_resolves() {
-	pl_mdns resolve "$1" --timeout 3 | grep -xF -- "$2" >/dev/null
 }
 
 lm_list_ok() {
@@ -269,7 +260,7 @@ sleep 2
 ip -n "$PL_NS_A" addr add "$PL_NET.9/24" dev "$PL_VETH_A"
 kill -HUP "$PL_PORTLIGHT_PID"
 pl_check "after a change of its records the alias resolves to the new address $PL_NET.9" \
-	pl_wait_for 15 lm_resolves clashhost "$PL_NET.9"
+	pl_wait_for 15 pl_mdns_resolves clashhost "$PL_NET.9"
 pl_check "the new records were committed in a new group (logged)" \
 	pl_wait_for 5 pl_portlight_log_has '\(clash2\): committed'
 sleep 3 # a collision of the new group would show by now
@@ -277,7 +268,7 @@ lm_names_b "$PL_DIR/seen7-b" 4
 pl_log "$T seen from B: $(tr '\n' ',' <"$PL_DIR/seen7-b")"
 pl_check "still \"Clash #2\"" lm_has "$PL_DIR/seen7-b" "Clash #2"
 pl_check "no \"Clash #3\"" lm_lacks "$PL_DIR/seen7-b" "Clash #3"
-pl_check "renamed exactly once in the log" lm_in_log_is 'is taken on the network' 1
+pl_check "renamed exactly once in the log" pl_portlight_log_count_is 'is taken on the network' 1
 lm_names_a "$PL_DIR/seen7-a"
 pl_check "avahi-browse in A: ours \"Clash #2\"" lm_has "$PL_DIR/seen7-a" "Clash #2"
 pl_check "avahi-browse in A: C's \"Clash\"" lm_has "$PL_DIR/seen7-a" Clash
@@ -333,7 +324,7 @@ pl_check "${announced[0]} stopped: the refused ${refused^^} is announced now" \
 pl_check "${announced[0]} is withdrawn" \
 	pl_mdns gone "${announced[0]}" "$T" --timeout 10
 pl_check "Fat, refused for its own size, is reported once, not again on each retry" \
-	lm_in_log_is 'error: .*\(fat\): .*Too many entries' 1
+	pl_portlight_log_count_is 'error: .*\(fat\): .*Too many entries' 1
 
 pl_check "portlight is still running" pl_portlight_alive
 pl_portlight_stop TERM 20 || true

@@ -159,10 +159,6 @@ ld_groups_are() {
 		[ "$(awk '{ print $2 }' "$PL_DIR/groups")" -eq "$1" ]
 }
 
-ld_events() {
-	grep -c 'docker: event container ' "$PL_PORTLIGHT_LOG" || true
-}
-
 ld_asan() {
 	ldd "$PORTLIGHT_BIN" 2>/dev/null | grep libasan >/dev/null
 }
@@ -194,7 +190,7 @@ if pl_wait_for 60 ld_converged; then
 else
 	pl_fail "after the burst zeroconf in B does not see exactly the $want running containers; differs: $(ld_diff b)"
 fi
-events=$(ld_events)
+events=$(pl_portlight_log_count 'docker: event container ')
 cpu1=$(pl_cpu_ms "$PL_PORTLIGHT_PID")
 pl_log "portlight: $events container events, $((cpu1 - cpu0)) ms CPU ($(((cpu1 - cpu0) * 1000 / (events > 0 ? events : 1))) us per event)"
 ld_seen_a "$PL_DIR/seen-a"
@@ -212,14 +208,14 @@ rss_full=$(pl_rss_kb "$PL_PORTLIGHT_PID")
 pl_log "portlight RSS: ${rss_idle} kB idle, ${rss_full} kB with $want announced"
 rss=()
 t0=$SECONDS
-events0=$(ld_events)
+events0=$(pl_portlight_log_count 'docker: event container ')
 for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
 	pl_parallel "$WORKERS" ld_cycle || pl_fail "round $ROUND: a rename, start, stop, pause or unpause failed"
 	rss+=("$(pl_rss_kb "$PL_PORTLIGHT_PID")")
 	pl_log "round $ROUND: RSS ${rss[-1]} kB"
 done
 cycles=$((ROUNDS * (want + 2 * WORKERS)))
-pl_log "$cycles cycles ($((ROUNDS * want)) renames, $((ROUNDS * WORKERS)) pause/unpause, $((ROUNDS * WORKERS)) start/stop, $(($(ld_events) - events0)) events) in $((SECONDS - t0)) s"
+pl_log "$cycles cycles ($((ROUNDS * want)) renames, $((ROUNDS * WORKERS)) pause/unpause, $((ROUNDS * WORKERS)) start/stop, $(($(pl_portlight_log_count 'docker: event container ') - events0)) events) in $((SECONDS - t0)) s"
 pl_check "after $cycles cycles zeroconf in B sees exactly the $want running containers again" \
 	pl_wait_for 30 ld_converged
 ld_groups

@@ -95,11 +95,6 @@ for s in json.load(sys.stdin)["services"]:
     print(s["name"])'
 }
 
-# pub_resolves HOST IP SECONDS: HOST.local resolves to IP from B.
-pub_resolves() {
-	pl_mdns resolve "$1" --timeout "$3" | grep -x -- "$2" >/dev/null
-}
-
 # pub_avahi_sees REGEX: a line of avahi-browse -rpt _http._tcp in A.
 pub_avahi_sees() {
 	# -k: raw type names ("_http._tcp", not "Web Site").
@@ -158,7 +153,7 @@ pl_check "Shop _http._tcp port 18080, TXT path=/ v=1, subtype _printer seen from
 pl_check "Shop API _api._tcp port 18081 TXT x=y seen from B" \
 	pl_mdns wait "Shop API" _api._tcp --port 18081 --txt x=y --timeout 10
 pl_check "alias plshop.local resolves to $PL_IP_A from B" \
-	pub_resolves plshop "$PL_IP_A" 5
+	pl_mdns_resolves plshop "$PL_IP_A" 5
 pl_check "avahi-daemon's own view has Shop on port 18080" \
 	pub_avahi_sees '^=;.*;Shop;_http._tcp;.*;18080;' 
 pl_check "probe says settled" pl_wait_for 5 grep -q '^settled 1' "$PUB_OUT"
@@ -191,7 +186,7 @@ pl_log "Shop back $(($(pl_now_ms) - t0)) ms after avahi-daemon was RUNNING"
 pl_check "after avahi-daemon restart: Shop API back" \
 	pl_mdns wait "Shop API" _api._tcp --port 18081 --timeout 3
 pl_check "after avahi-daemon restart: alias back" \
-	pub_resolves plshop "$PL_IP_A" 3
+	pl_mdns_resolves plshop "$PL_IP_A" 3
 
 # 4. SIGTERM: withdrawn (goodbye), exit 0 ------------------------------------
 pub_probe_stop

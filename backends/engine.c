@@ -71,15 +71,12 @@ engine_hold(struct engine *e)
 
 static void engine_destroy(struct engine *);
 
-/* Returns true when e was freed. */
-bool
+/* Frees e if engine_free was called while it was held: e is not used after. */
+void
 engine_release(struct engine *e)
 {
-	if (--e->busy == 0 && e->dead) {
+	if (--e->busy == 0 && e->dead)
 		engine_destroy(e);
-		return true;
-	}
-	return false;
 }
 
 /* After a call to the owner: is the world we were working in still here? */

@@ -116,8 +116,8 @@ struct engine {
 
 /* engine.c */
 void engine_hold(struct engine *e);
-/* Returns true when e was freed. */
-bool engine_release(struct engine *e);
+/* Frees e if engine_free was called while it was held. */
+void engine_release(struct engine *e);
 /* After a call to the owner: is the world we were working in still here? */
 bool engine_gone_away(struct engine *e, unsigned gen);
 /* "Connection refused (Couldn't connect to server)" and the like. */

@@ -292,6 +292,7 @@ void
 announce_addresses(struct announce_ctx *c)
 {
 	const struct host_iface *ifc;
+	const struct announce_reach *use;
 	struct announce_reach *list = NULL;
 	unsigned char bin[16];
 	size_t i, j, n = 0;
@@ -300,10 +301,10 @@ announce_addresses(struct announce_ctx *c)
 
 	if (c->a->naliases == 0 && !c->cmode)
 		return;
+	/* caddrs and reach are already without duplicates. */
 	if (c->cmode) {
-		for (i = 0; i < c->ncaddrs; i++)
-			announce_reach_add(c, &list, &n, c->caddrs[i].ifindex,
-			    c->caddrs[i].family, c->caddrs[i].text);
+		use = c->caddrs;
+		n = c->ncaddrs;
 	} else {
 		for (i = 0; i < c->nsvcs; i++)
 			if (c->svcs[i].s.ifindex == ANNOUNCE_IF_ANY)
@@ -324,9 +325,11 @@ announce_addresses(struct announce_ctx *c)
 				    ifc->addrs[j].family, ifc->addrs[j].text);
 			}
 		}
-		for (i = 0; !any && i < c->nreach; i++)
-			announce_reach_add(c, &list, &n, c->reach[i].ifindex,
-			    c->reach[i].family, c->reach[i].text);
+		use = list;
+		if (!any) {
+			use = c->reach;
+			n = c->nreach;
+		}
 	}
 	if (n == 0 && c->error == 0)
 		announce_skip(c, "aliases",
@@ -337,9 +340,9 @@ announce_addresses(struct announce_ctx *c)
 		label[strlen(label) - 6] = '\0';
 	for (i = 0; i < n && c->error == 0; i++) {
 		if (label != NULL)
-			announce_add_address(c, label, &list[i]);
+			announce_add_address(c, label, &use[i]);
 		for (j = 0; j < c->a->naliases; j++)
-			announce_add_address(c, c->a->aliases[j], &list[i]);
+			announce_add_address(c, c->a->aliases[j], &use[i]);
 	}
 	free(label);
 	free(list);

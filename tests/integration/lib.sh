@@ -992,6 +992,17 @@ pl_mdns_bg_ready() {
 	[ -e "$1" ] || ! pl_alive "$PL_MDNS_PID"
 }
 
+# pl_mdns_names TYPE [SECONDS]: the instance names of TYPE python3-zeroconf
+# in B sees within SECONDS (default 3), sorted by code point, one a line
+# (nothing when there are none).
+pl_mdns_names() {
+	local f=$PL_DIR/mdns-names.$BASHPID.json
+	pl_mdns browse "$1" --timeout "${2:-3}" >"$f" || return 1
+	/usr/bin/python3 -c 'import json, sys
+for n in sorted(s["name"] for s in json.load(open(sys.argv[1]))["services"]):
+    print(n)' "$f"
+}
+
 # pl_mdns_resolves HOST IP [SECONDS]: HOST.local resolves to IP (among
 # others) from B within SECONDS (default 3).
 pl_mdns_resolves() {
@@ -1005,6 +1016,22 @@ pl_json() {
 d = json.load(open(sys.argv[1]))
 v = eval(sys.argv[2], {"d": d})
 print(json.dumps(v) if isinstance(v, (dict, list)) else v)' "$1" "$2"
+}
+
+# pl_avahi_names TYPE: the instance names of TYPE avahi-daemon in A knows
+# (avahi-browse -pkt, its \DDD escapes undone), once each, sorted by code
+# point, one a line.
+pl_avahi_names() {
+	pl_in_a timeout 20 avahi-browse -pkt "$1" 2>/dev/null |
+		/usr/bin/python3 -c 'import re, sys
+names = set()
+for line in sys.stdin.buffer:
+    f = line.rstrip(b"\n").split(b";")
+    if f[0] == b"+" and len(f) > 3:
+        n = re.sub(rb"\\(\d{3})", lambda m: bytes([int(m.group(1))]), f[3])
+        names.add(n.decode("utf-8", "replace"))
+for n in sorted(names):
+    print(n)'
 }
 
 # pl_avahi_browse_has REGEX TYPE: avahi-daemon's resolved view of TYPE

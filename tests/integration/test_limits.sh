@@ -61,27 +61,6 @@ lm_run() {
 	lm_create "$1" "$PL_DIR/$1.json" && pl_api POST "/containers/$1/start"
 }
 
-# lm_names_b FILE: the names zeroconf sees of $T from B, sorted, one a line.
-lm_names_b() {
-	pl_mdns browse "$T" --timeout "${2:-3}" >"$PL_DIR/browse.json" || return 1
-	pl_json "$PL_DIR/browse.json" \
-		'"\n".join(sorted(s["name"] for s in d["services"]))' >"$1"
-}
-
-# lm_names_a FILE: avahi-daemon's names of $T in A, unescaped, sorted.
-lm_names_a() {
-	pl_in_a timeout 20 avahi-browse -pkt "$T" 2>/dev/null |
-		/usr/bin/python3 -c '
-import re, sys
-names = set()
-for line in sys.stdin.buffer:
-    f = line.rstrip(b"\n").split(b";")
-    if f[0] == b"+" and len(f) > 3:
-        n = re.sub(rb"\\(\d{3})", lambda m: bytes([int(m.group(1))]), f[3])
-        names.add(n.decode("utf-8", "replace"))
-print("\n".join(sorted(names)))' >"$1"
-}
-
 # lm_same FILE-A FILE-B: the two name lists are equal (else logs both).
 lm_same() {
 	cmp -s "$1" "$2" && return 0
@@ -186,10 +165,10 @@ pl_check "h-ports: port 80 announced as Ports, TXT ok=1, subtypes ok and also-ok
 	--subtype _also-ok --timeout 10
 
 sleep 1 # probing of the last ones
-lm_names_b "$PL_DIR/seen9-b"
+pl_mdns_names "$T" >"$PL_DIR/seen9-b"
 pl_check "zeroconf in B sees exactly the 8 valid names and C's Clash (no Evil, no fallback duplicates)" \
 	lm_same "$PL_DIR/expected9" "$PL_DIR/seen9-b"
-lm_names_a "$PL_DIR/seen9-a"
+pl_avahi_names "$T" >"$PL_DIR/seen9-a"
 pl_check "avahi-browse in A lists exactly the same names" \
 	lm_same "$PL_DIR/expected9" "$PL_DIR/seen9-a"
 
@@ -264,12 +243,12 @@ pl_check "after a change of its records the alias resolves to the new address $P
 pl_check "the new records were committed in a new group (logged)" \
 	pl_wait_for 5 pl_portlight_log_has '\(clash2\): committed'
 sleep 3 # a collision of the new group would show by now
-lm_names_b "$PL_DIR/seen7-b" 4
+pl_mdns_names "$T" 4 >"$PL_DIR/seen7-b"
 pl_log "$T seen from B: $(tr '\n' ',' <"$PL_DIR/seen7-b")"
 pl_check "still \"Clash #2\"" lm_has "$PL_DIR/seen7-b" "Clash #2"
 pl_check "no \"Clash #3\"" lm_lacks "$PL_DIR/seen7-b" "Clash #3"
 pl_check "renamed exactly once in the log" pl_portlight_log_count_is 'is taken on the network' 1
-lm_names_a "$PL_DIR/seen7-a"
+pl_avahi_names "$T" >"$PL_DIR/seen7-a"
 pl_check "avahi-browse in A: ours \"Clash #2\"" lm_has "$PL_DIR/seen7-a" "Clash #2"
 pl_check "avahi-browse in A: C's \"Clash\"" lm_has "$PL_DIR/seen7-a" Clash
 
@@ -308,7 +287,7 @@ for n in "${announced[@]}"; do
 	pl_mdns wait "$n" "$T" --port 80 --timeout 10 >/dev/null || ok=false
 done
 pl_check "the other four (${announced[*]}) are announced" $ok
-lm_names_b "$PL_DIR/seen8-b"
+pl_mdns_names "$T" >"$PL_DIR/seen8-b"
 pl_check "zeroconf in B sees exactly those four and C's Clash (not ${refused^^}, not Fat)" \
 	test "$(tr '\n' ' ' <"$PL_DIR/seen8-b")" = "Clash ${announced[*]} "
 pl_avahi_groups 8 >"$PL_DIR/groups"

@@ -117,20 +117,6 @@ ld_expected() {
 	done
 }
 
-# ld_seen_b FILE: zeroconf's names of $T from B into FILE, sorted.
-ld_seen_b() {
-	pl_mdns browse "$T" --timeout 3 >"$PL_DIR/browse.json" || return 1
-	pl_json "$PL_DIR/browse.json" \
-		'"\n".join(sorted(s["name"] for s in d["services"]))' >"$1"
-}
-
-# ld_seen_a FILE: avahi-daemon's names of $T in A into FILE, sorted, once
-# each (one line per interface and protocol).
-ld_seen_a() {
-	pl_in_a timeout 20 avahi-browse -pkt "$T" 2>/dev/null |
-		awk -F';' '$1 == "+" { print $4 }' | sort -u >"$1"
-}
-
 # ld_same WHERE: the last view from WHERE (a, b) is the expected set.
 ld_same() {
 	cmp -s "$PL_DIR/expected" "$PL_DIR/seen-$1"
@@ -138,7 +124,7 @@ ld_same() {
 
 # ld_converged: zeroconf in B sees exactly the expected set.
 ld_converged() {
-	ld_seen_b "$PL_DIR/seen-b" && ld_same b
+	pl_mdns_names "$T" >"$PL_DIR/seen-b" && ld_same b
 }
 
 # ld_diff WHERE: what differs, for the log.
@@ -193,7 +179,7 @@ fi
 events=$(pl_portlight_log_count 'docker: event container ')
 cpu1=$(pl_cpu_ms "$PL_PORTLIGHT_PID")
 pl_log "portlight: $events container events, $((cpu1 - cpu0)) ms CPU ($(((cpu1 - cpu0) * 1000 / (events > 0 ? events : 1))) us per event)"
-ld_seen_a "$PL_DIR/seen-a"
+pl_avahi_names "$T" >"$PL_DIR/seen-a"
 pl_check "avahi-browse in A lists exactly the $want running containers$(ld_same a || echo "; differs: $(ld_diff a)")" \
 	ld_same a
 ld_groups

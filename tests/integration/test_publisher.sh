@@ -87,14 +87,6 @@ pub_status_is() {
 	[ "$PUB_PROBE_STATUS" = "$1" ]
 }
 
-# pub_browse_names TYPE: instance names seen by zeroconf in B, one a line.
-pub_browse_names() {
-	pl_mdns browse "$1" --timeout "${2:-3}" | /usr/bin/python3 -c '
-import json, sys
-for s in json.load(sys.stdin)["services"]:
-    print(s["name"])'
-}
-
 # pub_avahi_sees REGEX: a line of avahi-browse -rpt _http._tcp in A.
 pub_avahi_sees() {
 	# -k: raw type names ("_http._tcp", not "Web Site").
@@ -220,7 +212,7 @@ kill -USR1 "$PUB_PROBE_PID" # changed records, same original name "Clash"
 pl_check "changed records keep the new name: \"Clash #2\" with TXT changed=1" \
 	pl_mdns wait "Clash #2" _http._tcp --port 18090 --txt changed=1 --timeout 10
 pl_check "renamed exactly once" [ "$(pub_log_count 'is taken')" = 1 ]
-names=$(pub_browse_names _http._tcp 3)
+names=$(pl_mdns_names _http._tcp 3)
 pl_log "_http._tcp seen from B: $(echo "$names" | tr '\n' ',')"
 pl_check "\"Clash #2\" still there, no \"Clash #3\"" \
 	pub_names_are "$names" 'Clash #2' -- 'Clash #3' 
@@ -258,7 +250,7 @@ pl_check "avahi absent at start: probe keeps running" pl_alive "$PUB_PROBE_PID"
 pl_avahi_start "objects-per-client-max=3"
 pl_check "limit: 3 of 5 keys announced" \
 	pl_mdns wait "Lim 2" _http._tcp --port 18100 --timeout 10
-names=$(pub_browse_names _http._tcp 3)
+names=$(pl_mdns_names _http._tcp 3)
 pl_log "_http._tcp seen from B: $(echo "$names" | tr '\n' ',')"
 pl_check "limit: Lim 0..2 seen, Lim 3 and 4 not" \
 	pub_names_are "$names" 'Lim 0' 'Lim 1' 'Lim 2' -- 'Lim 3' 'Lim 4' 

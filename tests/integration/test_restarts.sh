@@ -41,10 +41,8 @@ names_are() {
 	# Both views at once: each takes a second or two.
 	pl_avahi_browse "$T" >"$PL_DIR/names.avahi" &
 	pid=$!
-	pl_mdns browse "$T" --timeout 1.5 >"$PL_DIR/names.json" || return 1
+	got=$(pl_mdns_names "$T" 1.5 | paste -sd' ') || return 1
 	wait "$pid" || return 1
-	got=$(pl_json "$PL_DIR/names.json" \
-		'" ".join(sorted(s["name"] for s in d["services"]))')
 	if [ "$got" != "$want" ]; then
 		pl_log "B sees [$got], expected [$want]"
 		return 1

@@ -711,13 +711,14 @@ instance_set_pod(struct instance *inst, const char *pod, bool infra)
 		return 0;
 	if (instance_strdup(&copy, pod, 1) != 0)
 		return -ENOMEM;
-	free(inst->pod);
-	inst->pod = copy;
-	inst->pod_infra = copy != NULL && infra;
-	if (copy == NULL) {
+	/* Another pod's name (or none) is not this pod's. */
+	if (copy == NULL || inst->pod == NULL || strcmp(inst->pod, copy) != 0) {
 		free(inst->pod_name);
 		inst->pod_name = NULL;
 	}
+	free(inst->pod);
+	inst->pod = copy;
+	inst->pod_infra = copy != NULL && infra;
 	return 0;
 }
 

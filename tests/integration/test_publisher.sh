@@ -68,7 +68,10 @@ pub_probe_stop() {
 	done
 	if pl_alive "$PUB_PROBE_PID"; then
 		kill -KILL "$PUB_PROBE_PID"
+		wait "$PUB_PROBE_PID" 2>/dev/null || true
 		PUB_PROBE_STATUS=timeout
+		pl_log "probe_publish did not exit within 10 s of SIGTERM: killed"
+		return 0
 	fi
 	PUB_PROBE_STATUS=0
 	wait "$PUB_PROBE_PID" || PUB_PROBE_STATUS=$?

@@ -390,7 +390,7 @@ def cmd_resolve(zc, args):
                 addrs.add(socket.inet_ntop(fam, r.address))
             if addrs:
                 first.setdefault(host, now)
-                found[host] = addrs
+                found.setdefault(host, set()).update(addrs)
         settled = [h for h in hosts
                    if h in first and now - first[h] >= args.settle]
         if len(settled) == len(hosts):

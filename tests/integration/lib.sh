@@ -397,9 +397,11 @@ pl_cleanup() {
 		done
 		ip netns del "$m" 2>/dev/null || true
 	done
-	for m in "$PL_VETH_A" "$PL_VETH_B" "$PL_VETH_D" "$PL_BRIDGE"; do
-		ip link show "$m" >/dev/null 2>&1 && ip link del "$m" 2>/dev/null
-	done
+	# The veths are made inside the namespaces and go with them; only
+	# the docker bridge lives in the root namespace.
+	if ip link show "$PL_BRIDGE" >/dev/null 2>&1; then
+		ip link del "$PL_BRIDGE" 2>/dev/null
+	fi
 	if [ -d "$PL_DIR" ]; then
 		# Mounts dockerd left (overlay, shm), deepest first.
 		mapfile -t mounts < <(awk -v d="$PL_DIR/" \

@@ -310,7 +310,6 @@ plp_podman "$PLP_ROOTFUL_SOCK" exec phc /bin/busybox touch /ok
 pcheck
 pl_check "Podman: healthy after a healthcheck run: PodHealthy announced" \
 	pl_mdns wait PodHealthy "$T" --port "$P9" --timeout 15
-sleep 1
 watch_start podman PodHealthy
 announcing=$(pl_portlight_log_count 'announcing "PodHealthy"|PodHealthy.*withdraw')
 events=$(pl_portlight_log_count 'podman: event container health_status')

@@ -346,7 +346,7 @@ pl_claim_ports() {
 		mkdir "$d/$base" 2>/dev/null || continue
 		printf '%s\n' "$$" >"$d/$base/pid"
 		if ss -Hltn "( sport >= :$base and sport <= :$((base + 9)) )" |
-			grep -q .; then
+			grep . >/dev/null; then
 			rm -rf "${d:?}/$base"
 			continue
 		fi
@@ -689,7 +689,7 @@ pl_pick_subnet() {
 	local x base=$((16#$PL_TAG % 200))
 	for ((x = 0; x < 200; x++)); do
 		local n=172.31.$(((base + x) % 200 + 20))
-		if ! ip -4 route show to match "$n.1" | grep -vq '^default' &&
+		if ! ip -4 route show to match "$n.1" | grep -v '^default' >/dev/null &&
 			! ip -4 -o addr show | grep " $n\." >/dev/null; then
 			printf '%s\n' "$n"
 			return 0

@@ -400,22 +400,21 @@ announce_alive(struct announce_ctx *c)
 
 /*
  * Takes name from item if it is a valid instance name; else records why
- * (the next source is tried).  True when taken.
+ * (the next source is tried).  Does nothing once *dst is set.
  */
-bool
+void
 announce_try_name(
     struct announce_ctx *c, char **dst, const char *item, const char *name)
 {
 	const char *why;
 
 	if (name == NULL || *dst != NULL)
-		return (*dst != NULL);
+		return;
 	if ((why = announce_validate_instance_name(name)) != NULL) {
 		announce_skip(c, item, "%s; using the next name", why);
-		return (false);
+		return;
 	}
 	*dst = announce_strdup(c, name);
-	return (*dst != NULL);
 }
 
 static void

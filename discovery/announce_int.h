@@ -154,7 +154,7 @@ const char *announce_proto_name(int proto);
 bool announce_published(const struct instance *inst);
 bool announce_traefik_rule(const struct instance_kv *kv);
 bool announce_local_host(const char *host, size_t len);
-bool announce_try_name(
+void announce_try_name(
     struct announce_ctx *c, char **dst, const char *item, const char *name);
 char *announce_type_label(struct announce_ctx *c, const char *key);
 
@@ -167,14 +167,14 @@ void announce_main_txt(struct announce_ctx *c);
 bool announcement_strv_copy(char **src, size_t n, char ***out, size_t *nout);
 bool announce_txt_copy(struct announce_ctx *c, const struct announce_txt *t,
     char ***out, size_t *n);
-bool announce_subtypes(struct announce_ctx *c, struct announce_service *s,
+void announce_subtypes(struct announce_ctx *c, struct announce_service *s,
     const char *raw, const char *item);
 
 /* announce_ports.c: ports on offer, selections, bindings, records. */
 void announce_candidates(struct announce_ctx *c);
 bool announce_claimed(
     const struct announce_sel *list, size_t n, uint16_t port, int proto);
-bool announce_add_sel(struct announce_ctx *c, struct announce_sel **list,
+void announce_add_sel(struct announce_ctx *c, struct announce_sel **list,
     size_t *n, uint16_t port, int proto);
 bool announce_loopback(int family, const void *bin);
 void announce_reach_add(struct announce_ctx *c, struct announce_reach **list,

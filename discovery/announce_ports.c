@@ -85,16 +85,15 @@ announce_claimed(
 	return (false);
 }
 
-bool
+void
 announce_add_sel(struct announce_ctx *c, struct announce_sel **list, size_t *n,
     uint16_t port, int proto)
 {
 	if (!announce_grow(c, list, *n, sizeof **list))
-		return (false);
+		return;
 	(*list)[*n].port = port;
 	(*list)[*n].proto = proto;
 	(*n)++;
-	return (true);
 }
 
 /* True for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. */

@@ -138,7 +138,7 @@ announce_txt_copy(struct announce_ctx *c, const struct announce_txt *t,
 }
 
 /* The subtypes of raw for type into s, each "_label._sub.TYPE". */
-bool
+void
 announce_subtypes(struct announce_ctx *c, struct announce_service *s,
     const char *raw, const char *item)
 {
@@ -148,7 +148,7 @@ announce_subtypes(struct announce_ctx *c, struct announce_service *s,
 	char *full, *q;
 
 	if (raw == NULL)
-		return (true);
+		return;
 	while (announce_labels_next(&cursor, ",", &tok) && c->error == 0) {
 		len = tok.len;
 		/* "_printer._sub._http._tcp": must be for this very type. */
@@ -158,7 +158,7 @@ announce_subtypes(struct announce_ctx *c, struct announce_service *s,
 				if ((q = announce_labels_quote(
 					 tok.start, len)) == NULL) {
 					announce_nomem(c);
-					return (false);
+					return;
 				}
 				announce_skip(c, item,
 				    "subtype %s is not of type %s", q, s->type);
@@ -175,7 +175,7 @@ announce_subtypes(struct announce_ctx *c, struct announce_service *s,
 			if ((q = announce_labels_quote(tok.start, len)) ==
 			    NULL) {
 				announce_nomem(c);
-				return (false);
+				return;
 			}
 			announce_skip(c, item, "%s: %s", q, why);
 			free(q);
@@ -184,7 +184,7 @@ announce_subtypes(struct announce_ctx *c, struct announce_service *s,
 		if (asprintf(&full, "_%.*s._sub.%s", (int)len, tok.start,
 			s->type) < 0) {
 			announce_nomem(c);
-			return (false);
+			return;
 		}
 		for (i = 0; i < s->nsubtypes; i++)
 			if (strcasecmp(s->subtypes[i], full) == 0)
@@ -196,9 +196,8 @@ announce_subtypes(struct announce_ctx *c, struct announce_service *s,
 		if (!announce_grow(
 			c, &s->subtypes, s->nsubtypes, sizeof *s->subtypes)) {
 			free(full);
-			return (false);
+			return;
 		}
 		s->subtypes[s->nsubtypes++] = full;
 	}
-	return (c->error == 0);
 }

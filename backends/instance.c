@@ -550,6 +550,7 @@ instance_from_inspect(const char *json, size_t len, const char *engine,
 	struct instance *inst;
 	const char *dummy;
 	char *copy;
+	size_t end;
 	int error;
 
 	*out = NULL;
@@ -566,34 +567,34 @@ instance_from_inspect(const char *json, size_t len, const char *engine,
 	}
 	if (instance_no_nul(json, len, &copy) != 0)
 		return -ENOMEM;
-	if (copy != NULL)
-		json = copy;
 	if ((tok = json_tokener_new()) == NULL) {
 		free(copy);
 		return -ENOMEM;
 	}
-	root = json_tokener_parse_ex(tok, json, (int)len);
+	/* json-c copies what it keeps: the copy is not needed after. */
+	root = json_tokener_parse_ex(tok, copy != NULL ? copy : json, (int)len);
+	free(copy);
 	jerr = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
 	if (root == NULL || jerr != json_tokener_success) {
 		*why = jerr == json_tokener_continue ? "truncated JSON"
 						     : "not JSON";
 		json_object_put(root);
-		json_tokener_free(tok);
-		free(copy);
 		return -EINVAL;
 	}
-	/* Anything but white space after the document is not inspect JSON. */
-	for (size_t i = json_tokener_get_parse_end(tok); i < len; i++) {
-		if (strchr(" \t\r\n", json[i]) == NULL || json[i] == '\0') {
+	/*
+	 * Anything but white space after the document is not inspect JSON.
+	 * The copy differed only in the digits of \u0000 escapes, never in
+	 * white space: the original tells the same.
+	 */
+	for (; end < len; end++) {
+		if (strchr(" \t\r\n", json[end]) == NULL || json[end] == '\0') {
 			*why = "data after the JSON document";
 			json_object_put(root);
-			json_tokener_free(tok);
-			free(copy);
 			return -EINVAL;
 		}
 	}
-	json_tokener_free(tok);
-	free(copy);
 
 	if ((inst = calloc(1, sizeof *inst)) == NULL) {
 		json_object_put(root);

@@ -121,8 +121,8 @@ int instance_set_network_driver(
  * Sets the Podman pod (copied; NULL or "" clears it) and whether this is
  * its infra container.  Podman's Docker-compatible inspect has no pod
  * fields (only the libpod inspect has Pod and IsInfra, which
- * instance_from_inspect reads), so the engine fills them from the libpod
- * API or from the podId attribute of the container's events.
+ * instance_from_inspect reads), so the engine fills them from the
+ * container's libpod inspect.
  */
 int instance_set_pod(struct instance *inst, const char *pod, bool infra);
 /*

@@ -202,7 +202,10 @@ detect_set(const char *s)
 	return s != NULL && *s != '\0';
 }
 
-/* Adds path (which it takes) unless an earlier candidate is the same. */
+/*
+ * Adds path (which it takes) unless an earlier candidate or alias is the
+ * same.
+ */
 static int
 detect_add(const struct detect_input *in, struct detect_list *l, char *path,
     enum detect_source source, unsigned uid, const char *context)
@@ -213,6 +216,12 @@ detect_add(const struct detect_input *in, struct detect_list *l, char *path,
 
 	if (path == NULL)
 		return -ENOMEM;
+	for (i = 0; i < l->naliases; i++) {
+		if (strcmp(l->aliases[i], path) == 0) {
+			free(path);
+			return 0;
+		}
+	}
 	if (in->resolve != NULL && in->resolve(path, &real, in->arg) != 0)
 		real = NULL;
 	for (i = 0; i < l->n; i++) {

@@ -38,6 +38,7 @@ struct reconcile_pod {
 	char *id; /* the pod's id */
 	char *key; /* for the sink: "source#pod:id" */
 	char *what; /* "podman: pod 3f2a9c1b7e44 (shop)" */
+	bool named; /* what has the pod's name, not "?" */
 	struct announcement *ann; /* the members' merge, NULL until made */
 	bool handed; /* ann is what the sink has */
 	size_t nmembers;
@@ -254,13 +255,16 @@ reconcile_pod_free(struct reconcile_pod *p)
 	free(p);
 }
 
-/* The pod is named in logs by its name once a member brought it. */
+/*
+ * The pod is named in logs by its name once a member brought it (pods
+ * are never renamed: once named, it stays so).
+ */
 static void
 reconcile_pod_name(struct reconcile_pod *p, const struct instance *inst)
 {
 	char *what;
 
-	if (p->what != NULL && inst->pod_name == NULL)
+	if (p->named || (p->what != NULL && inst->pod_name == NULL))
 		return;
 	if (asprintf(&what, "%s: pod %.12s (%s)",
 		inst->engine != NULL ? inst->engine : "engine", p->id,
@@ -268,6 +272,7 @@ reconcile_pod_name(struct reconcile_pod *p, const struct instance *inst)
 		return;
 	free(p->what);
 	p->what = what;
+	p->named = inst->pod_name != NULL;
 }
 
 static struct reconcile_pod *
@@ -276,22 +281,23 @@ reconcile_pod_get(
 {
 	struct reconcile_pod *p;
 
-	if ((p = reconcile_pod_find(r, source, inst->pod)) == NULL) {
-		if ((p = calloc(1, sizeof *p)) == NULL)
-			return NULL;
-		p->source = strdup(source);
-		p->id = strdup(inst->pod);
-		if (asprintf(&p->key, "%s#pod:%s", source, inst->pod) < 0)
-			p->key = NULL;
-		if (p->source == NULL || p->id == NULL || p->key == NULL) {
-			reconcile_pod_free(p);
-			return NULL;
-		}
-		TAILQ_INSERT_TAIL(&r->pods, p, entry);
+	if ((p = reconcile_pod_find(r, source, inst->pod)) != NULL) {
+		reconcile_pod_name(p, inst);
+		return p;
 	}
+	if ((p = calloc(1, sizeof *p)) == NULL)
+		return NULL;
+	p->source = strdup(source);
+	p->id = strdup(inst->pod);
+	if (asprintf(&p->key, "%s#pod:%s", source, inst->pod) < 0)
+		p->key = NULL;
 	reconcile_pod_name(p, inst);
-	if (p->what == NULL)
-		return NULL; /* out of memory; only a new pod has none */
+	if (p->source == NULL || p->id == NULL || p->key == NULL ||
+	    p->what == NULL) {
+		reconcile_pod_free(p);
+		return NULL;
+	}
+	TAILQ_INSERT_TAIL(&r->pods, p, entry);
 	return p;
 }
 
@@ -339,25 +345,24 @@ reconcile_pod_leave(struct reconcile *r, struct reconcile_entry *re, bool merge)
 	if (p == NULL)
 		return;
 	re->pod = NULL;
-	p->nmembers--;
-	if (p->nmembers > 0 && !merge)
+	if (--p->nmembers == 0) {
+		if (p->handed) {
+			log_info("%s: withdrawing its records", p->what);
+			r->sink.remove(r->sink.arg, p->key);
+		}
+		TAILQ_REMOVE(&r->pods, p, entry);
+		reconcile_pod_free(p);
+		return;
+	}
+	if (!merge)
 		return;
 	reconcile_pod_apply(r, p);
-	if (p->nmembers > 0 && p->handed && reconcile_has_records(re->ann))
+	if (p->handed && reconcile_has_records(re->ann))
 		log_info("%s: container %s (%s) left it, still announced for "
 			 "its other members",
 		    p->what, re->inst != NULL ? re->inst->short_id : re->id,
 		    re->inst != NULL && re->inst->name != NULL ? re->inst->name
 							       : "?");
-	if (p->nmembers == 0) {
-		if (p->handed) {
-			/* Out of memory in the merge: withdraw anyway. */
-			r->sink.remove(r->sink.arg, p->key);
-			log_info("%s: withdrawing its records", p->what);
-		}
-		TAILQ_REMOVE(&r->pods, p, entry);
-		reconcile_pod_free(p);
-	}
 }
 
 /* Puts re into the pod its instance names (or none). */
@@ -417,7 +422,10 @@ reconcile_apply(struct reconcile *r, struct reconcile_entry *re, bool merge)
 		    r, re->key, re->what, &re->handed, &re->ann, next);
 		return;
 	}
-	/* Published alone before its pod was known: the pod has it now. */
+	/*
+	 * Published alone while it was apart from its pod (its libpod
+	 * inspect had failed, or out of memory): the pod has it now.
+	 */
 	reconcile_withdraw(r, re);
 	announcement_free(re->ann);
 	re->ann = next;

@@ -36,6 +36,7 @@ struct engines_member {
 	bool settled; /* answered or failed once */
 	bool answered; /* listed at least once */
 	bool connected; /* reached LISTING since the last loss */
+	bool begun; /* began listing as the path used for its engine */
 	bool duplicate; /* another member is the same engine */
 	TAILQ_ENTRY(engines_member) entry;
 };
@@ -75,7 +76,9 @@ engines_find(struct engines *es, const char *path)
  * used: podman-docker's /var/run/docker.sock and /run/podman/podman.sock,
  * a hard link or a bind mount answer /info with the same ID.  Not "listed
  * first": two paths found at once both start listing before either has
- * finished, and each would be taken for the only one.
+ * finished, and each would be taken for the only one.  The path in use
+ * stays so when it reconnects (begun lasts until its grace runs out), so
+ * a path found meanwhile cannot take its place.
  */
 static bool
 engines_check_duplicate(struct engines_member *m)
@@ -88,7 +91,7 @@ engines_check_duplicate(struct engines_member *m)
 		return false;
 	TAILQ_FOREACH(o, &m->set->members, entry)
 	{
-		if (o == m || o->duplicate || !o->connected)
+		if (o == m || !o->begun)
 			continue;
 		other = engine_id(o->engine);
 		if (other != NULL && strcmp(other, id) == 0) {
@@ -130,7 +133,7 @@ engines_sync(struct engine *e, enum engine_sync phase, void *arg)
 	struct engines_member *m = arg;
 
 	if (phase == ENGINE_SYNC_BEGIN)
-		engines_check_duplicate(m);
+		m->begun = !engines_check_duplicate(m);
 	else
 		m->answered = true;
 	if (!m->duplicate)
@@ -160,6 +163,7 @@ engines_grace_expired(evutil_socket_t fd, short what, void *arg)
 			es->lost_cb(m->engine, es->arg);
 	}
 	m->connected = false;
+	m->begun = false;
 	/* A vanished auto-detected socket is not retried for ever. */
 	if (!m->fixed && !m->present)
 		engines_schedule_reap(es);

@@ -169,45 +169,6 @@ inst_net(struct instance *inst, const char *spec)
 	n->ipv6 = dash_null(d);
 }
 
-/* Frees what the builders made (instance_free is backends' business). */
-static void
-inst_free(struct instance *inst)
-{
-	size_t i;
-
-	if (inst == NULL)
-		return;
-	free(inst->engine);
-	free(inst->id);
-	free(inst->name);
-	free(inst->image);
-	free(inst->compose_project);
-	free(inst->compose_service);
-	free(inst->pod);
-	free(inst->network_mode);
-	for (i = 0; i < inst->nports; i++)
-		free(inst->ports[i].host_ip);
-	free(inst->ports);
-	for (i = 0; i < inst->nnetworks; i++) {
-		free(inst->networks[i].name);
-		free(inst->networks[i].driver);
-		free(inst->networks[i].ipv4);
-		free(inst->networks[i].ipv6);
-	}
-	free(inst->networks);
-	for (i = 0; i < inst->nlabels; i++) {
-		free(inst->labels[i].key);
-		free(inst->labels[i].value);
-	}
-	free(inst->labels);
-	for (i = 0; i < inst->nenv; i++) {
-		free(inst->env[i].key);
-		free(inst->env[i].value);
-	}
-	free(inst->env);
-	free(inst);
-}
-
 static struct instance *
 inst_from_case(const struct acase *t)
 {
@@ -424,7 +385,7 @@ run_cases(const struct acase *cases, size_t n)
 		announcement_free(cp);
 		announcement_free(b);
 		announcement_free(a);
-		inst_free(inst);
+		instance_free(inst);
 	}
 	if (failed > 0)
 		fail_msg("%d of %zu cases failed", failed, n);
@@ -1335,7 +1296,7 @@ test_hostile_values(void **state)
 	assert_true(a->nskips >= 8);
 	assert_skips_sane(a);
 	announcement_free(a);
-	inst_free(inst);
+	instance_free(inst);
 }
 
 /* 1000 TXT keys: the record stays within 1300 bytes, nothing is cut. */
@@ -1364,7 +1325,7 @@ test_hostile_txt(void **state)
 			skipped++;
 	assert_int_equal(a->services[0].ntxt + skipped, 1000);
 	announcement_free(a);
-	inst_free(inst);
+	instance_free(inst);
 
 	/* key=value of exactly 255 bytes is kept, 256 is not. */
 	inst = inst_new("web");
@@ -1386,7 +1347,7 @@ test_hostile_txt(void **state)
 	assert_string_equal(a->skips[1].item, "label portlight.txt.c=d");
 	assert_non_null(strstr(a->skips[1].reason, "contains '='"));
 	announcement_free(a);
-	inst_free(inst);
+	instance_free(inst);
 }
 
 /* Odd structures: NULL strings, port 0, many ports, no host facts. */
@@ -1434,7 +1395,7 @@ test_hostile_structure(void **state)
 	for (i = 1; i < a->nservices; i++)
 		assert_true(a->services[i - 1].port < a->services[i].port);
 	announcement_free(a);
-	inst_free(inst);
+	instance_free(inst);
 }
 
 /* -- From inspect JSON captured from the real engines ------------------- */
@@ -1707,7 +1668,7 @@ test_pod_name(void **state)
 		assert_int_equal(announce_instance(inst, &h, &a), 0);
 		assert_string_equal(a->services[0].name, "Shop");
 		announcement_free(a);
-		inst_free(inst);
+		instance_free(inst);
 	}
 }
 
@@ -1763,8 +1724,8 @@ test_equal_copy(void **state)
 
 	announcement_free(a);
 	announcement_free(b);
-	inst_free(x);
-	inst_free(y);
+	instance_free(x);
+	instance_free(y);
 }
 
 /*

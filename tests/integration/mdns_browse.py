@@ -38,8 +38,9 @@ compared exactly (case-sensitively).  --interface IP (before the command,
 repeatable) chooses the interfaces; default: every non-loopback IPv4
 address of the namespace.  --verbose prints timings on stderr.  --ready
 FILE (before the command) creates FILE once the command listens (its
-browsers exist, or for resolve its first query is about to go), so that a
-test running it in the background knows when it may act.
+browsers exist, or for resolve its first query is about to go; for gone,
+once it has seen NAME present), so that a test running it in the
+background knows when it may act.
 """
 
 import argparse
@@ -326,6 +327,8 @@ def cmd_gone(zc, args):
     while time.monotonic() < deadline:
         now = time.monotonic()
         if full in w.names():
+            if not was_present:
+                mark_ready()  # gone: ready once the name is seen
             was_present = True
         elif was_present or now - t0 >= args.settle:
             # Gone after being seen, or not answering after --settle.

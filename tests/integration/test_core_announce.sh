@@ -89,9 +89,10 @@ pl_check_not "docker kill -s USR1 (no stop) leaves Shop announced" \
 	pl_mdns gone Shop "$T" --timeout 3
 
 # --- docker stop withdraws promptly ---------------------------------------
-pl_mdns gone Shop "$T" --timeout 20 >"$PL_DIR/gone1.json" &
-gone_pid=$!
-sleep 1.5 # let the observer see Shop present first
+# The observer is there and has seen Shop before the stop.
+pl_mdns_bg "$PL_DIR/gone1.json" "$PL_DIR/gone1.err" \
+	gone Shop "$T" --timeout 20 --settle 10
+gone_pid=$PL_MDNS_PID
 t0=$(pl_now_ms)
 pl_docker stop -t 5 shop >/dev/null
 if wait "$gone_pid"; then

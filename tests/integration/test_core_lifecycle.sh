@@ -50,11 +50,12 @@ pl_check "Second (portlight.type=http means _http._tcp) announced on port $P1" \
 
 # SIGTERM: everything withdrawn, exit status 0.
 declare -A observer
+# Each observer is there and has seen its name before the stop.
 for n in Early Second; do
-	pl_mdns gone "$n" "$T" --timeout 20 >"$PL_DIR/gone_$n.json" &
-	observer[$n]=$!
+	pl_mdns_bg "$PL_DIR/gone_$n.json" "$PL_DIR/gone_$n.err" \
+		gone "$n" "$T" --timeout 20 --settle 10
+	observer[$n]=$PL_MDNS_PID
 done
-sleep 1.5 # let the observers see both present first
 t0=$(pl_now_ms)
 if pl_portlight_stop TERM 10; then
 	pl_pass "portlight exits within 10 s of SIGTERM"

@@ -124,9 +124,10 @@ def txt_dict(info):
 
 
 class Watcher:
-    """Browse TYPE (and TYPE's subtypes) and keep the set of present names."""
+    """Browse TYPE (and TYPE's subtypes) and keep the set of present names.
+    ready: mark_ready() once the browsers exist (gone marks it itself)."""
 
-    def __init__(self, zc, stype, subtypes=(), events=None):
+    def __init__(self, zc, stype, subtypes=(), events=None, ready=True):
         self.zc = zc
         self.type = stype
         self.lock = threading.Lock()
@@ -139,7 +140,8 @@ class Watcher:
             st = "%s._sub.%s" % (s.split("._sub.")[0], stype)
             self.browsers.append(ServiceBrowser(
                 zc, st, handlers=[self._sub_handler(s)]))
-        mark_ready()
+        if ready:
+            mark_ready()
 
     def _on(self, zeroconf, service_type, name, state_change):
         with self.lock:
@@ -320,7 +322,7 @@ def cmd_wait(zc, args):
 def cmd_gone(zc, args):
     t0 = time.monotonic()
     stype = full_type(args.type)
-    w = Watcher(zc, stype)
+    w = Watcher(zc, stype, ready=False)
     full = w.full(args.name)
     deadline = t0 + args.timeout
     was_present = False

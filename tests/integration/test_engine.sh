@@ -226,12 +226,12 @@ grep -q '^freed inside gone$' "$DIR/x.out" || fail "probe -x gone: not freed"
 D unpause pl-web2 >/dev/null || fail "docker unpause"
 timeout 20 "$PROBE" -r container "$SOCK" >"$DIR/x.out" 2>"$DIR/x.err" &
 xpid=$!
-for i in $(seq 100); do
-	[ "$(grep -c '^sync end$' "$DIR/x.out")" -ge 1 ] &&
-	    grep -q '^resync inside container$' "$DIR/x.out" && break
+for i in $(seq 150); do
+	grep -q '^resync inside container$' "$DIR/x.out" &&
+	    [ "$(grep -c '^sync begin$' "$DIR/x.out")" -ge 2 ] &&
+	    [ "$(grep -c '^sync end$' "$DIR/x.out")" -ge 1 ] && break
 	sleep 0.1
 done
-sleep 0.5
 kill "$xpid" 2>/dev/null
 wait "$xpid"
 grep -q '^resync inside container$' "$DIR/x.out" ||

@@ -151,6 +151,14 @@ engine_take_held(struct engine *e, struct engine_ctr *c)
 	return inst;
 }
 
+void
+engine_ctr_done(struct engine *e, unsigned gen)
+{
+	if (!engine_gone_away(e, gen))
+		engine_schedule(e);
+	engine_release(e);
+}
+
 /*
  * Starts c's one request in flight: its inspect, or a second request for
  * held (libpod or pod inspect), which then waits in c->held for the
@@ -207,9 +215,7 @@ engine_podinfo_done(struct http_request *req, int result, long status,
 		    inst->name != NULL ? inst->name : "?");
 	engine_deliver(e, c, inst);
 out:
-	if (!engine_gone_away(e, gen))
-		engine_schedule(e);
-	engine_release(e);
+	engine_ctr_done(e, gen);
 }
 
 static void
@@ -278,9 +284,7 @@ engine_inspect_done(struct http_request *req, int result, long status,
 	}
 	engine_deliver(e, c, inst);
 out:
-	if (!engine_gone_away(e, gen))
-		engine_schedule(e);
-	engine_release(e);
+	engine_ctr_done(e, gen);
 }
 
 static void

@@ -149,6 +149,11 @@ int engine_ctr_request(struct engine *e, struct engine_ctr *c, const char *path,
     size_t cap, http_done_cb done_cb, struct instance *held);
 /* The instance waiting in c->held, or NULL when it went stale. */
 struct instance *engine_take_held(struct engine *e, struct engine_ctr *c);
+/*
+ * Ends a container request's callback (begun with engine_hold, gen =
+ * e->gen): the next pass, unless the engine went away, then the release.
+ */
+void engine_ctr_done(struct engine *e, unsigned gen);
 /* The event stream's callbacks (eventstream_new). */
 void engine_event_cb(const struct engine_event *ev, void *arg);
 void engine_event_error_cb(const char *reason, void *arg);

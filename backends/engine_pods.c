@@ -91,9 +91,7 @@ engine_podname_done(struct http_request *req, int result, long status,
 	json_object_put(root);
 	engine_deliver(e, c, inst);
 out:
-	if (!engine_gone_away(e, gen))
-		engine_schedule(e);
-	engine_release(e);
+	engine_ctr_done(e, gen);
 }
 
 /*

@@ -772,13 +772,19 @@ pl_dockerd_halt() {
 	fi
 }
 
+# pl_shims: the pids of our dockerd's containerd shims (their command
+# lines name our own containerd namespace); false when there is none.
+pl_shims() {
+	pgrep -f -- "containerd-shim.* -namespace pl-$PL_TAG "
+}
+
 # pl_kill_shims: the containers of a dockerd that died without cleaning
 # up (pl_dockerd_halt KILL, a crash) live on under their containerd shims:
 # end them, then the shims, by pid.  Their command lines name our own
 # containerd namespace.
 pl_kill_shims() {
 	local shim c
-	for shim in $(pgrep -f -- "containerd-shim.* -namespace pl-$PL_TAG "); do
+	for shim in $(pl_shims); do
 		for c in $(ps -o pid= --ppid "$shim"); do
 			kill -KILL "$c" 2>/dev/null || true
 		done

@@ -232,10 +232,9 @@ pl_log "dockerd and its $N containers stopped in $((SECONDS - t0)) s"
 # all; the shims then wait for a containerd that never comes back.  That
 # is dockerd's doing, not portlight's: give them a while, then end the
 # rest by pid, so that this test leaves no process behind.
-ld_shims() { pgrep -f "containerd-shim-runc-v2 -namespace pl-$PL_TAG "; }
-if ! pl_wait_for 15 pl_not ld_shims; then
-	pl_log "dockerd left $(ld_shims | wc -l) containerd shim(s) at shutdown: ending them by pid"
+if ! pl_wait_for 15 pl_not pl_shims; then
+	pl_log "dockerd left $(pl_shims | wc -l) containerd shim(s) at shutdown: ending them by pid"
 	pl_kill_shims
 fi
-pl_check_not "no container process is left behind" ld_shims
+pl_check_not "no container process is left behind" pl_shims
 pl_finish

@@ -741,7 +741,11 @@ pl_dockerd_start() {
 }
 
 # pl_dockerd_halt [KILL]: end dockerd alone, as a host's restart of it
-# would; its containers stop with it (live-restore is off).  With KILL it
+# would; its containers stop with it (live-restore is off).  A shim ends
+# once containerd has deleted its task, and on a loaded machine dockerd's
+# managed containerd can be ended before it has deleted them all: those
+# shims would wait for a containerd that never comes back, so they are
+# given a while, then ended by pid with their containers.  With KILL it
 # dies at once, sending no events: its containers run on until the next
 # dockerd cleans them up.  pl_dockerd_start starts it again on the same
 # data root.
@@ -769,6 +773,10 @@ pl_dockerd_halt() {
 		rm -f "$PL_DIR/docker-exec/containerd/containerd.pid"
 	else
 		pl_kill_pid "$PL_DOCKERD_PID" 20
+		if ! pl_wait_for 15 pl_not pl_shims; then
+			pl_log "dockerd left $(pl_shims | wc -l) containerd shim(s) at shutdown: ending them by pid"
+			pl_kill_shims
+		fi
 	fi
 }
 

@@ -227,14 +227,5 @@ pl_check_not "no sanitizer report (LeakSanitizer at exit included)" \
 t0=$SECONDS
 pl_dockerd_halt
 pl_log "dockerd and its $N containers stopped in $((SECONDS - t0)) s"
-# A shim ends once containerd has deleted its task.  On a loaded machine
-# dockerd's managed containerd can be ended before it has deleted them
-# all; the shims then wait for a containerd that never comes back.  That
-# is dockerd's doing, not portlight's: give them a while, then end the
-# rest by pid, so that this test leaves no process behind.
-if ! pl_wait_for 15 pl_not pl_shims; then
-	pl_log "dockerd left $(pl_shims | wc -l) containerd shim(s) at shutdown: ending them by pid"
-	pl_kill_shims
-fi
 pl_check_not "no container process is left behind" pl_shims
 pl_finish
